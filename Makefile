@@ -1,0 +1,38 @@
+# kplane: two commands on a fresh machine.
+#   make demo   set up .venv and run the main demo on bundled defaults
+#   make test   set up .venv and run lint + tests
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SHARED ?= ../shared/data
+
+.PHONY: setup demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/kplane topology list
+	$(BIN)/kplane scenario new --topology nsfnet --traffic-intensity 12 --seed 1 -o demo-scenario.json
+	$(BIN)/kplane scenario show demo-scenario.json
+	@if [ -d $(SHARED)/omnetpp/fifo-30node-train ]; then \
+		$(BIN)/kplane data inspect $(SHARED)/omnetpp/fifo-30node-train; \
+	else echo "($(SHARED)/omnetpp not present: skipping the datanet inspection)"; fi
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -n 2 -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The ``kplane`` command line: a thin shell over the library (parse, call, print)."""
