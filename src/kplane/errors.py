@@ -15,6 +15,11 @@ can catch one type. Messages name the field, the value and what was expected.
     ├── SolverError                               a solver that stopped without an answer
     ├── ConvergenceError                          an iteration that did not converge
     └── NotFittedError        (also AttributeError) a model used before it was fitted/loaded
+
+Warnings (``warnings.warn``) derive from :class:`KplaneWarning`::
+
+    KplaneWarning (also UserWarning)
+    └── OutOfDistributionWarning                  input outside what a learned model was trained on
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ __all__ = [
     "InvalidParameterError",
     "InvalidScenarioError",
     "KplaneError",
+    "KplaneWarning",
     "NotFittedError",
+    "OutOfDistributionWarning",
     "SchemaVersionError",
     "SolverError",
     "UnsupportedError",
@@ -127,3 +134,15 @@ class ConvergenceError(KplaneError):
 
 class NotFittedError(KplaneError, AttributeError):
     """A model or optimizer was used before ``fit`` (or ``load``)."""
+
+
+class KplaneWarning(UserWarning):
+    """Base class of every warning kplane emits on purpose."""
+
+
+class OutOfDistributionWarning(KplaneWarning):
+    """A learned model is asked about input outside the range it was trained on.
+
+    The prediction is still returned, but it is an extrapolation; the message names the quantity,
+    its value and the range seen in training.
+    """

@@ -8,6 +8,8 @@ import typer
 
 from kplane import __version__
 from kplane.cli import bench, data, dataset, routenet, scenario, sim, te, topology
+from kplane.cli import reproduce as reproduce_cli
+from kplane.cli import whatif as whatif_cli
 from kplane.cli._common import err_console
 from kplane.errors import KplaneError
 
@@ -26,6 +28,8 @@ app.add_typer(dataset.app, name="dataset")
 app.add_typer(routenet.app, name="routenet")
 app.add_typer(te.app, name="te")
 app.add_typer(bench.app, name="bench")
+app.add_typer(whatif_cli.app, name="whatif")
+app.add_typer(reproduce_cli.app, name="reproduce")
 
 
 def _version(value: bool) -> None:

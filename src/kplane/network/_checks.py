@@ -38,7 +38,7 @@ def require_finite(arr: NDArray[Any], field: str, what: str = "entry") -> None:
         idx = np.unravel_index(i, arr.shape)
         raise InvalidScenarioError(
             f"{field}: {what} {tuple(int(k) for k in idx) if arr.ndim > 1 else int(idx[0])} "
-            f"must be finite, got {arr.ravel()[i]!r}"
+            f"must be finite, got {arr.ravel()[i].item()!r}"
         )
 
 
@@ -49,7 +49,7 @@ def require_positive(arr: NDArray[Any], field: str, unit: str, describe: Any = N
     if bad.any():
         i = _first_bad(bad)
         name = describe(i) if describe is not None else f"entry {i}"
-        raise InvalidScenarioError(f"{field} of {name} must be > 0 {unit}, got {arr.ravel()[i]!r}")
+        raise InvalidScenarioError(f"{field} of {name} must be > 0 {unit}, got {arr.ravel()[i].item()!r}")
 
 
 def require_nonnegative(arr: NDArray[Any], field: str, unit: str, describe: Any = None) -> None:
@@ -59,4 +59,4 @@ def require_nonnegative(arr: NDArray[Any], field: str, unit: str, describe: Any 
     if bad.any():
         i = _first_bad(bad)
         name = describe(i) if describe is not None else f"entry {i}"
-        raise InvalidScenarioError(f"{field} of {name} must be >= 0 {unit}, got {arr.ravel()[i]!r}")
+        raise InvalidScenarioError(f"{field} of {name} must be >= 0 {unit}, got {arr.ravel()[i].item()!r}")

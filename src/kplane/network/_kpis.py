@@ -156,6 +156,8 @@ class PathKPIs:
             return index[v]
 
         def col(name: str) -> NDArray[np.float64] | None:
+            if not rows and name in ("mean_delay", "jitter", "loss_ratio"):
+                return np.zeros(0)
             if not rows or name not in rows[0]:
                 return None
             return np.array([np.nan if r[name] is None else r[name] for r in rows], dtype=float)

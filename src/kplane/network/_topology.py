@@ -21,6 +21,16 @@ DEFAULT_QUEUE_SIZE = 32
 """Packets per output port when none is given (RouteNet's 32-packet FIFO queues)."""
 
 
+def _per_link(values: ArrayLike, m: int, field: str) -> NDArray[Any]:
+    """``values`` broadcast to one entry per link; raise naming ``field`` if the shape does not fit."""
+    arr = np.asarray(values)
+    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] not in (1, m)):
+        raise InvalidScenarioError(
+            f"{field} must be a single value or one per link, shape ({m},), got shape {arr.shape}"
+        )
+    return np.broadcast_to(arr.reshape(-1) if arr.ndim else arr, (m,))
+
+
 @dataclass(frozen=True, eq=False)
 class Topology:
     """A network: named nodes and directed links (output ports).
@@ -103,13 +113,19 @@ class Topology:
         def describe(i: int) -> str:
             return f"link {i} ({names[links[i, 0]]}→{names[links[i, 1]]})"
 
-        cap = frozen_array(np.broadcast_to(self.capacity, (m,)), np.float64, "capacity")
+        cap = frozen_array(_per_link(self.capacity, m, "capacity"), np.float64, "capacity")
         require_positive(cap, "capacity", "bit/s", describe)
         object.__setattr__(self, "capacity", cap)
 
         q = DEFAULT_QUEUE_SIZE if self.queue_size is None else self.queue_size
-        q_arr = np.broadcast_to(np.asarray(q), (m,))
-        if not np.all(np.isfinite(q_arr.astype(float))) or np.any(q_arr != np.round(q_arr)):
+        q_arr = _per_link(q, m, "queue_size")
+        try:
+            q_float = q_arr.astype(float)
+        except (TypeError, ValueError):
+            raise InvalidScenarioError(
+                f"queue_size must be whole numbers of packets, got {q_arr!r}"
+            ) from None
+        if not np.all(np.isfinite(q_float)) or np.any(q_float != np.round(q_float)):
             raise InvalidScenarioError(f"queue_size must be whole numbers of packets, got {q_arr!r}")
         qs = frozen_array(q_arr, np.int64, "queue_size")
         if (qs < 1).any():
@@ -118,7 +134,7 @@ class Topology:
         object.__setattr__(self, "queue_size", qs)
 
         pd = 0.0 if self.propagation_delay is None else self.propagation_delay
-        pda = frozen_array(np.broadcast_to(pd, (m,)), np.float64, "propagation_delay")
+        pda = frozen_array(_per_link(pd, m, "propagation_delay"), np.float64, "propagation_delay")
         require_nonnegative(pda, "propagation_delay", "s", describe)
         object.__setattr__(self, "propagation_delay", pda)
 
@@ -146,13 +162,13 @@ class Topology:
         """Build from a list of directed ``(src, dst)`` index pairs."""
         return cls(
             node_names=tuple(node_names),
-            links=np.asarray(list(edges), dtype=np.int64).reshape(-1, 2),
-            capacity=np.asarray(capacity, dtype=np.float64),
+            links=np.asarray(list(edges)),
+            capacity=np.asarray(capacity),
             queue_size=None if queue_size is None else np.asarray(queue_size),  # type: ignore[arg-type]
             propagation_delay=None  # type: ignore[arg-type]
             if propagation_delay is None
-            else np.asarray(propagation_delay, dtype=np.float64),
-            positions=None if positions is None else np.asarray(positions, dtype=np.float64),
+            else np.asarray(propagation_delay),
+            positions=None if positions is None else np.asarray(positions),
             name=name,
             metadata=metadata or {},
         )

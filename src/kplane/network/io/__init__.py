@@ -1,5 +1,9 @@
 """Readers and writers: kplane's Scenario JSON and the public formats of the field."""
 
+from kplane.network.io._datanet import DatanetDataset, DatanetSample, read_datanet
+from kplane.network.io._datanet_summary import summarize_datanet
+from kplane.network.io._datanet_write import write_datanet
+from kplane.network.io._gml import SCHEDULING_POLICIES, parse_gml, read_gml, write_gml
 from kplane.network.io._scenario_json import (
     SCENARIO_SCHEMA,
     SCENARIO_SCHEMA_VERSION,
@@ -7,6 +11,19 @@ from kplane.network.io._scenario_json import (
     save_scenario,
     scenario_from_dict,
     scenario_to_dict,
+)
+from kplane.network.io._wan import (
+    FibreLayer,
+    WanNetwork,
+    read_arrow_ip_topology,
+    read_demand_rows,
+    read_teavar_topology,
+)
+from kplane.network.io._wan_formats import (
+    read_figret_topology,
+    read_flexile_topology,
+    read_graphml,
+    read_sndlib,
 )
 
 __all__ = [
@@ -16,4 +33,22 @@ __all__ = [
     "save_scenario",
     "scenario_from_dict",
     "scenario_to_dict",
+    "FibreLayer",
+    "WanNetwork",
+    "read_arrow_ip_topology",
+    "read_demand_rows",
+    "read_figret_topology",
+    "read_flexile_topology",
+    "read_graphml",
+    "read_sndlib",
+    "read_teavar_topology",
+    "DatanetDataset",
+    "DatanetSample",
+    "SCHEDULING_POLICIES",
+    "parse_gml",
+    "read_datanet",
+    "read_gml",
+    "summarize_datanet",
+    "write_datanet",
+    "write_gml",
 ]

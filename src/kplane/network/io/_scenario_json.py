@@ -157,6 +157,12 @@ def scenario_from_dict(data: Mapping[str, Any], *, file: str | None = None) -> S
     nodes = r.get(t, "nodes", "topology", list)
     names = [r.get(nd, "name", f"topology.nodes[{i}]", str) for i, nd in enumerate(nodes)]
     pos = [nd.get("pos") if isinstance(nd, Mapping) else None for nd in nodes]
+    for i, p in enumerate(pos):
+        if p is not None and not (
+            isinstance(p, list) and len(p) == 2
+            and all(isinstance(x, int | float) and not isinstance(x, bool) for x in p)
+        ):
+            raise r.fail(f"topology.nodes[{i}].pos", f"expected [x, y] (two numbers), got {p!r}")
     positions = np.asarray(pos, dtype=float) if nodes and all(p is not None for p in pos) else None
     links = r.get(t, "links", "topology", list)
     edges, caps, queues, delays = [], [], [], []
@@ -188,7 +194,12 @@ def scenario_from_dict(data: Mapping[str, Any], *, file: str | None = None) -> S
             if key in paths:
                 raise r.fail(p, f"second path for pair {key[0]}→{key[1]}")
             paths[key] = ids
-        routing = Routing.from_link_paths(paths)
+        lengths = [len(ids) for ids in paths.values()]
+        routing = Routing(  # file order, which is the scenario's path order
+            pairs=np.asarray(list(paths), dtype=np.int64).reshape(-1, 2),
+            link_ids=np.asarray([x for ids in paths.values() for x in ids], dtype=np.int64),
+            offsets=np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)]).astype(np.int64),
+        )
         tr = r.get(data, "traffic", "", dict)
         dists = []
         for i, dd in enumerate(r.get(tr, "packet_sizes", "traffic", list, [])):

@@ -1,0 +1,552 @@
+"""Generate a dataset from a spec: run the jobs (local process pool or Ray), write shards, resume.
+
+The driver (this process) expands the spec into a plan (:mod:`kplane.datasets._jobs`), keeps the
+shards a previous run finished (listed in the manifest *and* matching their sha256), and sends the
+jobs of every other shard to the backend. Workers run :func:`run_job` — build the scenario, simulate
+it, turn the result into a shard row — and the driver writes each shard as soon as all its samples
+are back, then rewrites the manifest. Both writes are atomic, so an interrupted run (Ctrl-C, kill -9,
+a lost node) leaves only whole shards and a manifest that lists exactly them; running the same
+command again resumes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kplane.datasets._jobs import Job, Plan, expand
+from kplane.datasets._scenarios import build_scenario
+from kplane.datasets._spec import DatasetSpec, load_spec
+from kplane.datasets._storage import (
+    MANIFEST,
+    MANIFEST_SCHEMA,
+    SCHEMA_VERSION,
+    load_manifest,
+    sample_to_row,
+    save_manifest,
+    sha256_file,
+    shard_name,
+    write_shard,
+)
+from kplane.errors import FormatError, InvalidParameterError, KplaneError, UnsupportedError
+
+__all__ = ["BACKENDS", "GenerationReport", "Progress", "generate", "run_job"]
+
+BACKENDS = ("local", "ray")
+
+
+# ---------------------------------------------------------------------------------------------- the job
+@dataclass(frozen=True)
+class JobResult:
+    """What a worker returns for one job: the shard row and where its time went (seconds)."""
+
+    sample_id: int
+    row: dict[str, Any]
+    build_s: float
+    sim_s: float
+    row_s: float
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """A job that raised: enough to report it in the driver (exceptions may not pickle)."""
+
+    sample_id: int
+    error: str
+    message: str
+
+
+def run_job(spec: DatasetSpec, job: Job) -> JobResult:
+    """Build the job's scenario, simulate it and return its shard row (the function every backend runs)."""
+    from kplane.sim import simulate
+
+    t0 = time.perf_counter()
+    scenario = build_scenario(spec, job)
+    t1 = time.perf_counter()
+    res = simulate(scenario, duration=spec.simulation.duration, warmup=spec.simulation.warmup, seed=job.sim_seed)
+    t2 = time.perf_counter()
+    ls = res.links
+    links = {"utilisation": ls.utilisation, "loss_ratio": ls.loss_ratio, "mean_occupancy": ls.mean_occupancy,
+             "mean_busy_occupancy": ls.mean_busy_occupancy, "arrivals": ls.arrivals, "drops": ls.drops}
+    row = sample_to_row(scenario, res.kpis, links, info={
+        "sample_id": job.sample_id,
+        "split": spec.topologies[job.entry].split,
+        "topology_entry": job.entry,
+        "topology_instance": job.instance,
+        "routing_variant": job.routing_variant,
+        "intensity": scenario.metadata["intensity"],
+        "traffic_seed": job.traffic_seed,
+        "sim_seed": job.sim_seed,
+        "duration": spec.simulation.duration,
+        "warmup": spec.simulation.warmup,
+        "n_events": res.n_events,
+        "n_packets": res.n_packets,
+    })
+    t3 = time.perf_counter()
+    return JobResult(job.sample_id, row, t1 - t0, t2 - t1, t3 - t2)
+
+
+def _safe_run(spec: DatasetSpec, job: Job) -> JobResult | JobFailure:
+    try:
+        return run_job(spec, job)
+    except Exception as exc:  # reported by the driver with the sample it belongs to
+        return JobFailure(job.sample_id, type(exc).__name__, str(exc))
+
+
+# ---------------------------------------------------------------------------------------------- progress
+@dataclass(frozen=True)
+class Progress:
+    """A progress update: samples done (kept ones included) of ``total``, rate and ETA of this run."""
+
+    done: int
+    total: int
+    kept: int
+    elapsed_s: float
+
+    @property
+    def samples_per_s(self) -> float:
+        """Samples simulated per wall-clock second in this run."""
+        new = self.done - self.kept
+        return new / self.elapsed_s if self.elapsed_s > 0 and new > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float:
+        """Seconds left at the current rate (inf before the first sample)."""
+        r = self.samples_per_s
+        return (self.total - self.done) / r if r > 0 else float("inf")
+
+
+@dataclass
+class GenerationReport:
+    """What :func:`generate` did.
+
+    Attributes
+    ----------
+    out_dir : Path
+    n_samples : int
+        Samples in the (possibly truncated) plan, all present now.
+    n_generated : int
+        Samples simulated by this run.
+    shards_kept, shards_written : int
+    complete : bool
+        Whether the dataset holds every sample of the spec (not truncated by ``max_samples``).
+    wall_time_s : float
+        Wall-clock time of this run.
+    build_s, sim_s, row_s : float
+        Worker seconds spent building scenarios, simulating and converting results to rows.
+    write_s, manifest_s, verify_s : float
+        Driver seconds spent serialising/hashing/writing shards, writing the manifest and checking
+        kept shards.
+    backend : str
+    workers : int
+    """
+
+    out_dir: Path
+    n_samples: int
+    n_generated: int = 0
+    shards_kept: int = 0
+    shards_written: int = 0
+    complete: bool = False
+    wall_time_s: float = 0.0
+    build_s: float = 0.0
+    sim_s: float = 0.0
+    row_s: float = 0.0
+    write_s: float = 0.0
+    manifest_s: float = 0.0
+    verify_s: float = 0.0
+    backend: str = "local"
+    workers: int = 1
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def samples_per_s(self) -> float:
+        """Samples generated per wall-clock second (0 when nothing was generated)."""
+        return self.n_generated / self.wall_time_s if self.wall_time_s > 0 and self.n_generated else 0.0
+
+    @property
+    def overhead_s(self) -> float:
+        """Storage and bookkeeping: row conversion (per worker) + shard/manifest writes + checks."""
+        return self.row_s / max(1, self.workers) + self.write_s + self.manifest_s + self.verify_s
+
+    @property
+    def overhead_share(self) -> float:
+        """``overhead_s`` / ``wall_time_s``."""
+        return self.overhead_s / self.wall_time_s if self.wall_time_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly summary."""
+        keys = ("n_samples", "n_generated", "shards_kept", "shards_written", "complete", "wall_time_s",
+                "build_s", "sim_s", "row_s", "write_s", "manifest_s", "verify_s", "backend", "workers")
+        d = {k: getattr(self, k) for k in keys}
+        d.update(out_dir=str(self.out_dir), samples_per_s=self.samples_per_s, overhead_s=self.overhead_s,
+                 overhead_share=self.overhead_share)
+        return d
+
+
+# ---------------------------------------------------------------------------------------------- backends
+_WORKER_SPEC: DatasetSpec | None = None
+
+
+def _init_worker(spec: DatasetSpec) -> None:
+    import signal
+
+    global _WORKER_SPEC
+    _WORKER_SPEC = spec
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C and stops the pool
+
+
+def _worker_run(job: Job) -> JobResult | JobFailure:
+    assert _WORKER_SPEC is not None
+    return _safe_run(_WORKER_SPEC, job)
+
+
+def _run_serial(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
+    for job in jobs:
+        yield _safe_run(spec, job)
+
+
+def _run_local(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
+    import multiprocessing as mp
+
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["kplane.datasets._generate", "kplane.sim"])
+    results: queue.Queue[Any] = queue.Queue()
+    pool = ctx.Pool(processes=workers, initializer=_init_worker, initargs=(spec,))
+    try:
+        window = 4 * workers
+        it = iter(jobs)
+        in_flight = 0
+
+        def submit() -> bool:
+            job = next(it, None)
+            if job is None:
+                return False
+            pool.apply_async(_worker_run, (job,), callback=results.put,
+                             error_callback=lambda e, j=job: results.put(JobFailure(j.sample_id, type(e).__name__,
+                                                                                    str(e))))
+            return True
+
+        while in_flight < window and submit():
+            in_flight += 1
+        while in_flight:
+            while True:
+                try:
+                    item = results.get(timeout=0.2)
+                    break
+                except queue.Empty:
+                    continue
+            in_flight -= 1
+            if submit():
+                in_flight += 1
+            yield item
+        pool.close()
+        pool.join()
+    finally:
+        pool.terminate()
+
+
+def _run_ray(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
+    try:
+        import ray
+    except ImportError:
+        raise UnsupportedError("the ray backend needs Ray: pip install 'kplane[ray]'") from None
+    started = False
+    if not ray.is_initialized():
+        addr = address or os.environ.get("RAY_ADDRESS") or None
+        kwargs: dict[str, Any] = {"address": addr, "ignore_reinit_error": True, "log_to_driver": False}
+        if addr is None:
+            kwargs["num_cpus"] = workers
+        ray.init(**kwargs)
+        started = True
+    try:
+        remote = ray.remote(num_cpus=1)(_safe_run)
+        spec_ref = ray.put(spec)
+        capacity = int(ray.cluster_resources().get("CPU", workers))
+        window = 2 * max(1, capacity)
+        it = iter(jobs)
+        pending: list[Any] = []
+        for job in it:
+            pending.append(remote.remote(spec_ref, job))
+            if len(pending) >= window:
+                break
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for job in it:
+                pending.append(remote.remote(spec_ref, job))
+                break
+            yield ray.get(done[0])
+    finally:
+        if started:
+            ray.shutdown()
+
+
+# ---------------------------------------------------------------------------------------------- resume
+@contextlib.contextmanager
+def _lock(out: Path) -> Iterator[None]:
+    """One generation per directory: ``.lock`` holds host and pid; a stale lock (dead pid) is taken over."""
+    path = out / ".lock"
+    me = f"{socket.gethostname()} {os.getpid()}"
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            try:
+                host, pid = path.read_text().split()
+                alive = host != socket.gethostname() or _pid_alive(int(pid))
+            except (OSError, ValueError):
+                alive = False
+            if alive:
+                raise InvalidParameterError(
+                    f"{out} is being written by another generation (process {pid} on {host}); wait for it, or "
+                    f"remove {path} if that process is gone"
+                ) from None
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(me)
+        break
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fresh_manifest(spec: DatasetSpec) -> dict[str, Any]:
+    from kplane import __version__
+
+    return {
+        "schema": MANIFEST_SCHEMA,
+        "version": SCHEMA_VERSION,
+        "kplane_version": __version__,
+        "spec": spec.to_dict(),
+        "fingerprint": spec.fingerprint(),
+        "shard_size": spec.shard_size,
+        "n_samples_spec": spec.n_samples,
+        "complete": False,
+        "shards": [],
+        "runs": [],
+    }
+
+
+def _open_manifest(out: Path, spec: DatasetSpec) -> dict[str, Any]:
+    if not (out / MANIFEST).exists():
+        leftovers = sorted(p.name for p in out.glob("shard-*.parquet"))
+        if leftovers:  # shards without a manifest cannot be trusted: rewrite them
+            for name in leftovers:
+                (out / name).unlink()
+        return _fresh_manifest(spec)
+    manifest = load_manifest(out)
+    if manifest.get("fingerprint") != spec.fingerprint() or manifest.get("shard_size") != spec.shard_size:
+        raise InvalidParameterError(
+            f"{out} holds a dataset of another spec ({manifest['spec'].get('name')!r}); generate into an "
+            "empty directory, or delete this one to start over"
+        )
+    return manifest
+
+
+def _kept_shards(out: Path, manifest: dict[str, Any], plan: Plan) -> tuple[dict[int, dict[str, Any]], float]:
+    """Shards of the manifest that match the plan and their hash; the others are dropped from it."""
+    t0 = time.perf_counter()
+    kept: dict[int, dict[str, Any]] = {}
+    for sh in manifest["shards"]:
+        idx = int(sh["index"])
+        path = out / sh["name"]
+        if idx < plan.n_shards:
+            r = plan.shard_range(idx)
+            if sh["first_sample"] != r.start or sh["n_samples"] < len(r):
+                continue
+        if path.is_file() and sha256_file(path) == sh["sha256"]:
+            kept[idx] = sh
+    return kept, time.perf_counter() - t0
+
+
+def _clean_temporaries(out: Path) -> None:
+    for p in list(out.glob(".shard-*.tmp")) + list(out.glob(f".{MANIFEST}.*.tmp")):
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+
+
+def validate_spec_buildable(spec: DatasetSpec) -> None:
+    """Build the first scenario of every topology entry (no simulation), so that a bad generator
+    parameter, an unreadable file or a disconnected topology fails before any job starts."""
+    plan = expand(spec)
+    seen: set[int] = set()
+    for sid in range(min(plan.n_samples, sum(t.count for t in spec.topologies))):
+        job = plan.job(sid)
+        if job.entry in seen:
+            continue
+        seen.add(job.entry)
+        try:
+            build_scenario(spec, job)
+        except KplaneError as exc:
+            raise FormatError(f"cannot build {spec.topologies[job.entry].describe()!r}: {exc}",
+                              field=f"topologies[{job.entry}]") from None
+
+
+# ---------------------------------------------------------------------------------------------- driver
+def generate(
+    spec: DatasetSpec | str | Path,
+    out_dir: str | Path,
+    *,
+    backend: str = "local",
+    workers: int | None = None,
+    max_samples: int | None = None,
+    ray_address: str | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> GenerationReport:
+    """Generate (or resume generating) the dataset described by ``spec`` into ``out_dir``.
+
+    Parameters
+    ----------
+    spec : DatasetSpec, str or Path
+        A spec, a spec file, or the name of a shipped spec (see :func:`kplane.datasets.list_specs`).
+    out_dir : str or Path
+        Created if needed. If it already holds shards of the same spec, finished shards whose hash
+        matches the manifest are kept and only the missing or corrupted ones are generated.
+    backend : {"local", "ray"}
+        ``local``: a process pool on this machine (``workers`` processes; ``workers=1`` runs in this
+        process). ``ray``: the same job function as Ray tasks; connects to ``ray_address`` or
+        ``$RAY_ADDRESS``, else starts a local Ray instance with ``workers`` CPUs.
+    workers : int, optional
+        Parallel workers; default the number of CPUs.
+    max_samples : int, optional
+        Generate only the first ``max_samples`` samples of the plan (a balanced subset).
+    ray_address : str, optional
+        Address passed to ``ray.init`` (e.g. ``"auto"`` or ``"ray://head:10001"``).
+    progress : callable, optional
+        Called with a :class:`Progress` after the initial check and after every sample.
+
+    Returns
+    -------
+    GenerationReport
+
+    Raises
+    ------
+    FormatError
+        If the spec is invalid (before any job starts; the message names the field).
+    InvalidParameterError
+        Bad backend/workers, or ``out_dir`` holds a dataset of another spec or is being written.
+    UnsupportedError
+        ``backend="ray"`` without Ray installed.
+    KplaneError
+        If a job fails (the shards finished before it are kept).
+    """
+    t_start = time.perf_counter()
+    spec = load_spec(spec)
+    if backend not in BACKENDS:
+        raise InvalidParameterError(f"backend {backend!r} is not valid; valid: {', '.join(BACKENDS)}")
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidParameterError(f"workers must be a whole number >= 1, got {workers!r}")
+    if backend == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise UnsupportedError("the ray backend needs Ray: pip install 'kplane[ray]'") from None
+    plan = expand(spec, max_samples)
+    validate_spec_buildable(spec)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    report = GenerationReport(out_dir=out, n_samples=plan.n_samples, backend=backend, workers=workers)
+    with _lock(out):
+        _clean_temporaries(out)
+        manifest = _open_manifest(out, spec)
+        kept, report.verify_s = _kept_shards(out, manifest, plan)
+        manifest["shards"] = list(kept.values())
+        todo = [k for k in range(plan.n_shards) if k not in kept]
+        report.shards_kept = plan.n_shards - len(todo)
+        kept_samples = sum(len(plan.shard_range(k)) for k in range(plan.n_shards) if k in kept)
+        run_info: dict[str, Any] = {
+            "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            "host": socket.gethostname(), "backend": backend, "workers": workers,
+            "python": sys.version.split()[0], "max_samples": max_samples,
+        }
+        manifest["runs"] = [*manifest.get("runs", []), run_info]
+        t_run = time.perf_counter()
+
+        def tick(done: int) -> None:
+            if progress is not None:
+                progress(Progress(done=done, total=plan.n_samples, kept=kept_samples,
+                                  elapsed_s=time.perf_counter() - t_run))
+
+        tick(kept_samples)
+        jobs = [j for k in todo for j in plan.jobs(k)]
+        runner = _run_ray if backend == "ray" else (_run_serial if workers == 1 else _run_local)
+        pending: dict[int, dict[int, JobResult]] = {k: {} for k in todo}
+        done = kept_samples
+        try:
+            for item in runner(spec, jobs, workers, ray_address):
+                if isinstance(item, JobFailure):
+                    job = plan.job(item.sample_id)
+                    raise KplaneError(
+                        f"sample {item.sample_id} ({spec.topologies[job.entry].describe()}, routing variant "
+                        f"{job.routing_variant}) failed: {item.error}: {item.message}"
+                    )
+                report.build_s += item.build_s
+                report.sim_s += item.sim_s
+                report.row_s += item.row_s
+                shard = plan.shard_of(item.sample_id)
+                pending[shard][item.sample_id] = item
+                done += 1
+                report.n_generated += 1
+                if len(pending[shard]) == len(plan.shard_range(shard)):
+                    _finish_shard(out, manifest, plan, shard, pending.pop(shard), report)
+                tick(done)
+        finally:
+            run_info["wall_time_s"] = round(time.perf_counter() - t_start, 3)
+            run_info["samples_generated"] = report.n_generated
+            manifest["complete"] = (plan.n_samples == spec.n_samples
+                                    and len(manifest["shards"]) >= plan.n_shards)
+            t0 = time.perf_counter()
+            save_manifest(out, manifest)
+            report.manifest_s += time.perf_counter() - t0
+    report.complete = bool(manifest["complete"])
+    report.wall_time_s = time.perf_counter() - t_start
+    return report
+
+
+def _finish_shard(out: Path, manifest: dict[str, Any], plan: Plan, shard: int, results: dict[int, JobResult],
+                  report: GenerationReport) -> None:
+    t0 = time.perf_counter()
+    rows = [results[i].row for i in sorted(results)]
+    name = shard_name(shard)
+    digest, size = write_shard(out / name, rows)
+    t1 = time.perf_counter()
+    r = plan.shard_range(shard)
+    manifest["shards"] = [s for s in manifest["shards"] if s["index"] != shard]
+    manifest["shards"].append({
+        "name": name, "index": shard, "first_sample": r.start, "n_samples": len(r), "sha256": digest,
+        "bytes": size,
+        "sim_wall_time_s": round(sum(x.sim_s for x in results.values()), 6),
+        "build_time_s": round(sum(x.build_s for x in results.values()), 6),
+        "n_events": int(sum(x.row["n_events"] for x in results.values())),
+    })
+    save_manifest(out, manifest)
+    report.write_s += t1 - t0
+    report.manifest_s += time.perf_counter() - t1
+    report.shards_written += 1

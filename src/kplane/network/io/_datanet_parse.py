@@ -1,0 +1,489 @@
+"""Line parsers of the datanet files (one line = one sample), with file/line/field in every error.
+
+Units are converted here: time units (tu) → seconds, bits per tu → bit/s, kbit/tu → bit/s
+(1 tu = 1 s). An exact ``-1`` in a label field is the format's "no value" mark and becomes NaN.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kplane.errors import FormatError, UnsupportedError
+from kplane.network._routing import Routing
+from kplane.network._topology import Topology
+from kplane.network._traffic import PacketSizeDistribution
+
+__all__ = [
+    "ResultsRow",
+    "Stability",
+    "TrafficRow",
+    "Where",
+    "parse_flow_results_line",
+    "parse_input_line",
+    "parse_link_usage_line",
+    "parse_results_line",
+    "parse_routing",
+    "parse_stability_line",
+    "parse_traffic_line",
+]
+
+TIME_DISTRIBUTIONS = {0: "Poisson (exponential)", 1: "deterministic (CBR)", 2: "uniform", 3: "normal",
+                      4: "ON-OFF", 5: "PPBP", 6: "trace", 7: "external"}
+SIZE_DISTRIBUTIONS = {0: "deterministic", 1: "uniform", 2: "binomial", 3: "generic", 4: "trace"}
+RESULT_FIELDS = ("AvgBw", "PktsGen", "PktsDrop", "AvgDelay", "AvgLnDelay", "p10", "p20", "p50", "p80",
+                 "p90", "Jitter")
+LINK_FIELDS = ("utilisation", "loss_ratio", "mean_packet_size")
+QUEUE_FIELDS = ("utilisation", "loss_ratio", "mean_occupancy", "max_occupancy", "mean_packet_size")
+_REL = 1e-3  # tolerance of consistency checks between redundant printed fields (6 significant digits)
+
+
+@dataclass(frozen=True)
+class Where:
+    """A position in a dataset file: ``file`` (``tarball:member`` or a path) and a 1-based line."""
+
+    file: str
+    line: int | None = None
+
+    def error(self, message: str, field: str | None = None) -> FormatError:
+        return FormatError(message, file=self.file, line=self.line, field=field)
+
+    def unsupported(self, message: str) -> UnsupportedError:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return UnsupportedError(f"{where}: {message}")
+
+
+def _number(tok: str, where: Where, field: str) -> float:
+    try:
+        x = float(tok)
+    except ValueError:
+        raise where.error(f"expected a number, got {tok!r}", field) from None
+    if not math.isfinite(x):
+        raise where.error(f"must be a finite number, got {tok!r}", field)
+    return x
+
+
+def _nonneg(tok: str, where: Where, field: str, *, mask: bool = False) -> float:
+    """A number >= 0; with ``mask`` an exact -1 is accepted and returned as NaN."""
+    x = _number(tok, where, field)
+    if mask and x == -1:
+        return math.nan
+    if x < 0:
+        extra = " (or -1 for no value)" if mask else ""
+        raise where.error(f"must be >= 0{extra}, got {tok!r}", field)
+    return x
+
+
+def _integer(tok: str, where: Where, field: str, lo: int | None = None) -> int:
+    x = _number(tok, where, field)
+    if not x.is_integer() or (lo is not None and x < lo):
+        want = "an integer" if lo is None else f"an integer >= {lo}"
+        raise where.error(f"must be {want}, got {tok!r}", field)
+    return int(x)
+
+
+def _split_body(line: str, where: Where, n_entries: int, what: str) -> tuple[str, list[str]]:
+    """Split ``header|e;e;...;e;`` into the header and exactly ``n_entries`` entries."""
+    parts = line.split("|")
+    if len(parts) != 2:
+        raise where.error(f"expected 'header|entries' with one '|', found {len(parts) - 1}", "line")
+    return parts[0], _entries(parts[1], where, n_entries, what)
+
+
+def _entries(body: str, where: Where, n_entries: int, what: str) -> list[str]:
+    if not body.endswith(";"):
+        raise where.error("line must end with ';' (is it truncated?)", "line")
+    entries = body[:-1].split(";")
+    if len(entries) != n_entries:
+        raise where.error(f"expected {n_entries} {what} entries (n·n for the graph's nodes), got "
+                          f"{len(entries)}", "line")
+    return entries
+
+
+# ---------------------------------------------------------------------------------------- input files
+def parse_input_line(line: str, where: Where) -> tuple[int, str, str]:
+    """``sample_id;graph_file;routing_file`` → ``(sample_id, graph_file, routing_file)``."""
+    parts = line.split(";")
+    if len(parts) == 4:
+        raise where.unsupported("per-sample link bandwidth files (a 4th input_files field) are not "
+                                "supported")
+    if len(parts) != 3:
+        raise where.error(f"expected 'sample_id;graph_file;routing_file', got {line!r}", "line")
+    sid = _integer(parts[0], where, "sample_id", lo=0)
+    names = []
+    for tok, fld in ((parts[1], "graph_file"), (parts[2], "routing_file")):
+        tok = tok.strip()
+        if not tok or "/" in tok or "\\" in tok or tok in (".", ".."):
+            raise where.error(f"must be a plain file name, got {tok!r}", fld)
+        names.append(tok)
+    return sid, names[0], names[1]
+
+
+# ---------------------------------------------------------------------------------------- stability
+@dataclass(frozen=True)
+class Stability:
+    """One ``stability.txt`` line: simulated time [s], flag, and what the simulator recorded."""
+
+    sim_time: float
+    stable: bool
+    flag: str
+    criterion: float
+    memory_kb: float | None
+    wall_time_s: float | None
+
+
+def parse_stability_line(line: str, where: Where) -> Stability:
+    """``simTime;criterion;OK;Mem(KB):m;Time(s):t`` (any flag but ``OK`` = unstable)."""
+    parts = line.split(";")
+    if len(parts) < 3:
+        raise where.error(f"expected 'simTime;value;flag[;Mem(KB):m;Time(s):t]', got {line!r}", "line")
+    sim_time = _number(parts[0], where, "simTime")
+    if sim_time <= 0:
+        raise where.error(f"simulated time must be > 0 time units, got {parts[0]!r}", "simTime")
+    criterion = _number(parts[1], where, "stability value")
+    flag = parts[2].strip()
+    if not flag or ":" in flag:
+        raise where.error(f"expected a stability flag such as 'OK', got {parts[2]!r}", "flag")
+    extra: dict[str, float] = {}
+    for tok in parts[3:]:
+        key, sep, val = tok.partition(":")
+        if not sep:
+            raise where.error(f"expected 'name:value', got {tok!r}", tok)
+        if key in extra:
+            raise where.error(f"{key} appears twice", key)
+        extra[key] = _nonneg(val, where, key)
+    return Stability(sim_time=sim_time, stable=flag == "OK", flag=flag, criterion=criterion,
+                     memory_kb=extra.get("Mem(KB)"), wall_time_s=extra.get("Time(s)"))
+
+
+# ---------------------------------------------------------------------------------------- traffic
+@dataclass
+class TrafficRow:
+    """One ``traffic.txt`` line, converted: rates in bit/s, size classes, ToS (all (n, n))."""
+
+    max_avg_lambda: float
+    rate: NDArray[np.float64]
+    size_class: NDArray[np.int64]
+    tos: NDArray[np.int64]
+    packet_sizes: list[PacketSizeDistribution]
+    n_flows: NDArray[np.int64]
+
+
+def _size_distribution(f: list[str], at: int, where: Where, fld: str) -> tuple[tuple, int]:
+    """Parse the size distribution starting at ``f[at]``; return (key, index after it)."""
+    if len(f) < at + 2:
+        raise where.error("flow ends before its packet-size distribution", fld)
+    sd = _integer(f[at], where, f"{fld} sizeDist")
+    avg = _nonneg(f[at + 1], where, f"{fld} AvgPktSize")
+    if sd == 0:
+        sizes, probs, end = [avg], [1.0], at + 2
+    elif sd == 2:
+        if len(f) < at + 4:
+            raise where.error("binomial size distribution needs PktSize1 and PktSize2", fld)
+        sizes = [_nonneg(f[at + 2], where, f"{fld} PktSize1"), _nonneg(f[at + 3], where, f"{fld} PktSize2")]
+        probs, end = [0.5, 0.5], at + 4
+    elif sd == 3:
+        k = _integer(f[at + 2], where, f"{fld} NumCandidates", lo=1) if len(f) > at + 2 else 0
+        end = at + 3 + 2 * k
+        if k == 0 or len(f) < end:
+            raise where.error("generic size distribution needs NumCandidates and size/prob pairs", fld)
+        sizes = [_nonneg(f[at + 3 + 2 * j], where, f"{fld} Size_{j}") for j in range(k)]
+        probs = [_nonneg(f[at + 4 + 2 * j], where, f"{fld} Prob_{j}") for j in range(k)]
+        if abs(sum(probs) - 1.0) > _REL:
+            raise where.error(f"size probabilities must sum to 1, got {sum(probs):g}", fld)
+        probs = [p / sum(probs) for p in probs]
+    else:
+        name = SIZE_DISTRIBUTIONS.get(sd, f"code {sd}")
+        raise where.unsupported(f"{fld}: packet-size distribution {name} (sizeDist {sd}) is not "
+                                "supported; kplane reads deterministic (0), binomial (2) and generic (3)")
+    if any(s <= 0 for s in sizes):
+        raise where.error(f"packet sizes must be > 0 bits, got {sizes}", fld)
+    mean = sum(s * p for s, p in zip(sizes, probs, strict=True))
+    if abs(mean - avg) > _REL * max(mean, 1.0):
+        raise where.error(f"AvgPktSize {avg:g} differs from the mean {mean:g} of the packet sizes", fld)
+    return (tuple(sizes), tuple(probs)), end
+
+
+def parse_traffic_line(line: str, n: int, where: Where) -> TrafficRow:
+    """``maxAvgLambda|flow;flow;...;`` with n·n entries (index s·n + d), flows split by ``:``.
+
+    Several flows of one pair are summed when they share the (Poisson) arrival, size distribution
+    and ToS; otherwise :class:`UnsupportedError`.
+    """
+    head, entries = _split_body(line, where, n * n, "traffic")
+    max_lambda = _nonneg(head, where, "maxAvgLambda")
+    rate = np.zeros((n, n))
+    size_class = np.zeros((n, n), dtype=np.int64)
+    tos = np.zeros((n, n), dtype=np.int64)
+    n_flows = np.zeros((n, n), dtype=np.int64)
+    classes: dict[tuple, int] = {}
+    for idx, entry in enumerate(entries):
+        s, d = divmod(idx, n)
+        key_seen: tuple | None = None
+        for j, flow in enumerate(entry.split(":")):
+            fld = f"pair {s}→{d} flow {j}"
+            f = flow.split(",")
+            td = _integer(f[0], where, f"{fld} timeDist")
+            if td == -1:
+                for t in f[1:]:
+                    _number(t, where, fld)
+                if j > 0 or ":" in entry:
+                    raise where.error("a pair without traffic (timeDist -1) cannot list other flows", fld)
+                continue
+            if td != 0:
+                name = TIME_DISTRIBUTIONS.get(td, f"code {td}")
+                raise where.unsupported(f"{fld}: arrival process {name} (timeDist {td}) is not supported; "
+                                        "kplane reads Poisson flows (timeDist 0)")
+            if s == d:
+                raise where.error("traffic from a node to itself", fld)
+            if len(f) < 5:
+                raise where.error(f"Poisson flow needs at least 5 fields, got {len(f)}", fld)
+            eq = _nonneg(f[1], where, f"{fld} EqLambda")
+            pkts = _nonneg(f[2], where, f"{fld} AvgPktsLambda")
+            if not _number(f[3], where, f"{fld} ExpMaxFactor") > 0:
+                raise where.error(f"ExpMaxFactor must be > 0, got {f[3]!r}", f"{fld} ExpMaxFactor")
+            dist, end = _size_distribution(f, 4, where, fld)
+            if len(f) != end + 1:
+                raise where.error(f"expected {end + 1} fields (ending with ToS), got {len(f)}", fld)
+            t = _integer(f[end], where, f"{fld} ToS", lo=0)
+            mean = sum(a * b for a, b in zip(*dist, strict=True))
+            if abs(pkts * mean - eq) > _REL * max(eq, 1.0):
+                raise where.error(f"EqLambda {eq:g} bit/tu differs from AvgPktsLambda × mean size "
+                                  f"{pkts * mean:g}", fld)
+            key = (dist, t)
+            if key_seen is not None and key != key_seen:
+                raise where.unsupported(f"{fld}: pair {s}→{d} has flows with different packet sizes or "
+                                        "ToS; kplane models one traffic class per pair")
+            key_seen = key
+            rate[s, d] += eq
+            size_class[s, d] = classes.setdefault(dist, len(classes))
+            tos[s, d] = t
+            n_flows[s, d] += 1
+    if not classes:
+        classes[((1000.0,), (1.0,))] = 0  # no traffic at all: any distribution
+    sizes = [PacketSizeDistribution(np.array(k[0]), np.array(k[1])) for k in classes]
+    return TrafficRow(max_lambda, rate, size_class, tos, sizes, n_flows)
+
+
+# ---------------------------------------------------------------------------------------- results
+@dataclass
+class ResultsRow:
+    """One ``simulationResults.txt`` line in SI units; ``values[:, k]`` is field k, (n·n, 11)."""
+
+    global_results: tuple[float, float, float]
+    values: NDArray[np.float64] = field(repr=False)
+
+
+def _result_fields(entry: str, where: Where, fld: str, offdiag: bool) -> list[float]:
+    f = entry.split(",")
+    if len(f) != len(RESULT_FIELDS):
+        raise where.error(f"expected {len(RESULT_FIELDS)} fields {', '.join(RESULT_FIELDS)}, got "
+                          f"{len(f)}", fld)
+    if not offdiag:
+        for tok in f:
+            _number(tok, where, fld)
+        return [math.nan] * len(RESULT_FIELDS)
+    out = [_nonneg(tok, where, f"{fld} {name}", mask=True) if k != 4 else math.nan
+           for k, (tok, name) in enumerate(zip(f, RESULT_FIELDS, strict=True))]
+    ln = _number(f[4], where, f"{fld} AvgLnDelay")  # may be negative; exactly -1 = no value
+    out[4] = math.nan if ln == -1 else ln
+    pk, dr, dl, ln = out[1], out[2], out[3], out[4]
+    if dr > pk * (1 + 1e-5) + 1e-12:
+        raise where.error(f"PktsDrop {f[2]} exceeds PktsGen {f[1]}", f"{fld} PktsDrop")
+    pct = out[5:10]
+    for a, b, name in zip(pct[:-1], pct[1:], RESULT_FIELDS[6:10], strict=True):
+        if b < a - 1e-6 * abs(a):
+            raise where.error(f"delay percentiles must not decrease, {name} = {b:g} < {a:g}", f"{fld} {name}")
+    if math.isnan(dl):
+        out[4:11] = [math.nan] * 7  # no mean delay: the delay labels are masked
+    elif dl > 0 and not math.isnan(ln) and ln > math.log(dl) + 1e-4:
+        raise where.error(f"AvgLnDelay {ln:g} exceeds ln(AvgDelay) = {math.log(dl):g} (impossible)",
+                          f"{fld} AvgLnDelay")
+    return out
+
+
+def parse_results_line(line: str, n: int, where: Where) -> ResultsRow:
+    """``global_packets,global_losses,global_delay|e;e;...;`` with 11 fields per pair.
+
+    Returned values are in SI units: AvgBw kbit/tu → bit/s (×1000); packets and drops stay rates
+    (per second); delays in s, jitter in s²; masked (-1) values are NaN.
+    """
+    head, entries = _split_body(line, where, n * n, "result")
+    g = head.split(",")
+    if len(g) != 3:
+        raise where.error(f"expected 'global_packets,global_losses,global_delay', got {head!r}", "global")
+    glob = tuple(_nonneg(t, where, name, mask=True)
+                 for t, name in zip(g, ("global_packets", "global_losses", "global_delay"), strict=True))
+    values = np.full((n * n, len(RESULT_FIELDS)), np.nan)
+    for idx, entry in enumerate(entries):
+        s, d = divmod(idx, n)
+        values[idx] = _result_fields(entry, where, f"pair {s}→{d}", s != d)
+    values[:, 0] *= 1000.0
+    return ResultsRow(global_results=glob, values=values)  # type: ignore[arg-type]
+
+
+def parse_flow_results_line(line: str, n: int, n_flows: NDArray[np.int64], where: Where) -> dict[str, Any]:
+    """A ``flowSimulationResults.txt`` line: the 11 result fields per flow (flows split by ``:``)."""
+    body = line.split("|")[-1]
+    entries = _entries(body, where, n * n, "flow result")
+    pairs, rows = [], []
+    for idx, entry in enumerate(entries):
+        s, d = divmod(idx, n)
+        flows = entry.split(":")
+        expect = max(1, int(n_flows[s, d]))
+        if len(flows) != expect:
+            raise where.error(f"expected {expect} flow(s) as in traffic.txt, got {len(flows)}", f"pair {s}→{d}")
+        for j, flow in enumerate(flows):
+            vals = _result_fields(flow, where, f"pair {s}→{d} flow {j}", s != d and n_flows[s, d] > 0)
+            if s != d and n_flows[s, d] > 0:
+                pairs.append((s, d))
+                rows.append(vals)
+    arr = np.array(rows, dtype=float).reshape(-1, len(RESULT_FIELDS))
+    return {"pairs": np.array(pairs, dtype=np.int64).reshape(-1, 2), "measured_rate": arr[:, 0] * 1000.0,
+            "packet_rate": arr[:, 1], "drop_rate": arr[:, 2], "mean_delay": arr[:, 3],
+            "mean_log_delay": arr[:, 4], "percentiles": arr[:, 5:10], "jitter": arr[:, 10]}
+
+
+# ---------------------------------------------------------------------------------------- link usage
+def parse_link_usage_line(line: str, topology: Topology, where: Where) -> dict[str, NDArray[np.float64]]:
+    """``linkUsage.txt``: n·n entries (``-1`` where there is no port); per port utilisation, loss ratio,
+    mean packet size, then per QoS queue utilisation, loss, mean occupancy, max occupancy, mean packet
+    size. Returns (n_links,) arrays aligned with link ids (NaN where a link has no entry) and
+    (n_links, n_queues) ``queue_*`` arrays.
+    """
+    n = topology.n_nodes
+    entries = _entries(line, where, n * n, "link usage")
+    m = topology.n_links
+    port = np.full((m, len(LINK_FIELDS)), np.nan)
+    queues: dict[int, list[float]] = {}
+    for idx, entry in enumerate(entries):
+        s, d = divmod(idx, n)
+        fld = f"port {s}→{d}"
+        if entry.strip() == "-1":
+            continue
+        if not topology.has_link(s, d):
+            raise where.error(f"statistics for {s}→{d}, which is not a link of graph {topology.name!r}", fld)
+        f = entry.split(",")
+        if len(f) < 8 or (len(f) - 3) % 5:
+            raise where.error(f"expected 3 + 5·k fields (k QoS queues), got {len(f)}", fld)
+        vals = [_nonneg(t, where, fld) for t in f]
+        for k in list(range(0, 2)) + [3 + 5 * q + i for q in range((len(f) - 3) // 5) for i in (0, 1)]:
+            if vals[k] > 1 + 1e-6:
+                raise where.error(f"utilisation and loss must be in [0, 1], got {f[k]}", fld)
+        lid = topology.link_id(s, d)
+        port[lid] = vals[:3]
+        queues[lid] = vals[3:]
+    nq = max((len(v) // 5 for v in queues.values()), default=1)
+    q = np.full((m, nq, len(QUEUE_FIELDS)), np.nan)
+    for lid, vals in queues.items():
+        arr = np.array(vals).reshape(-1, len(QUEUE_FIELDS))
+        q[lid, : arr.shape[0]] = arr
+    with np.errstate(all="ignore"):
+        mean_occ = np.where(np.isnan(q[:, :, 2]).all(axis=1), np.nan, np.nansum(q[:, :, 2], axis=1))
+        max_occ = np.where(np.isnan(q[:, :, 3]).all(axis=1), np.nan, np.nanmax(
+            np.where(np.isnan(q[:, :, 3]), -np.inf, q[:, :, 3]), axis=1))
+    out = {"utilisation": port[:, 0], "loss_ratio": port[:, 1], "mean_packet_size": port[:, 2],
+           "mean_occupancy": mean_occ, "max_occupancy": max_occ}
+    for i, name in enumerate(QUEUE_FIELDS):
+        out[f"queue_{name}"] = q[:, :, i]
+    return out
+
+
+# ---------------------------------------------------------------------------------------- routing
+def _node_path_routing(lines: Sequence[str], topology: Topology, file: str) -> Routing:
+    n = topology.n_nodes
+    paths: dict[tuple[int, int], list[int]] = {}
+    first: dict[tuple[int, int], int] = {}
+    for k, line in enumerate(lines):
+        if not line.strip():
+            continue
+        where = Where(file, k + 1)
+        nodes = [_integer(t, where, "path", lo=0) for t in line.split(";")]
+        if len(nodes) < 2:
+            raise where.error(f"a path needs at least 2 nodes, got {line!r}", "path")
+        if max(nodes) >= n:
+            raise where.error(f"node {max(nodes)} is not in graph {topology.name!r} (0..{n - 1})", "path")
+        if len(set(nodes)) != len(nodes):
+            raise where.error(f"path {line!r} visits a node twice", "path")
+        for u, v in zip(nodes[:-1], nodes[1:], strict=True):
+            if not topology.has_link(u, v):
+                raise where.error(f"path {line!r} uses link {u}→{v}, which is not in graph "
+                                  f"{topology.name!r}", "path")
+        pair = (nodes[0], nodes[-1])
+        if pair in first:
+            raise where.error(f"second path for pair {pair[0]}→{pair[1]} (first on line {first[pair]})",
+                              "path")
+        first[pair] = k + 1
+        paths[pair] = [topology.link_id(u, v) for u, v in zip(nodes[:-1], nodes[1:], strict=True)]
+    _require_all_pairs(paths, n, file)
+    return Routing.from_link_paths(paths)
+
+
+def _require_all_pairs(paths: dict[tuple[int, int], list[int]], n: int, file: str) -> None:
+    if len(paths) != n * (n - 1):
+        s, d = next((s, d) for s in range(n) for d in range(n) if s != d and (s, d) not in paths)
+        raise FormatError(f"no path for pair {s}→{d} (datanet routings hold all n·(n-1) pairs)",
+                          file=file, field="path")
+
+
+def _port_matrix_routing(lines: Sequence[str], topology: Topology, file: str) -> Routing:
+    n = topology.n_nodes
+    ports = topology.metadata.get("ports")
+    if ports is None:
+        raise FormatError(f"graph {topology.name!r} has no edge 'port' attributes to follow the "
+                          "port-matrix routing", file=file, field="port")
+    out_port = {(int(topology.links[i, 0]), int(p)): i for i, p in enumerate(ports)}
+    rows = [ln for ln in lines if ln.strip()]
+    if len(rows) != n:
+        raise FormatError(f"port-matrix routing needs {n} rows (one per node), got {len(rows)}", file=file,
+                          line=len(rows) + 1 if len(rows) < n else n + 1, field="row")
+    table = np.zeros((n, n), dtype=np.int64)
+    for k, line in enumerate(rows):
+        where = Where(file, k + 1)
+        cells = line.split(",")
+        if cells and not cells[-1].strip():
+            cells = cells[:-1]
+        if len(cells) != n:
+            raise where.error(f"expected {n} output ports, got {len(cells)}", "row")
+        for j, tok in enumerate(cells):
+            p = _integer(tok, where, f"port to {j}", lo=-1)
+            if (p == -1) != (j == k):
+                raise where.error("-1 belongs on the diagonal only" if p == -1 else
+                                  f"diagonal entry must be -1, got {tok!r}", f"port to {j}")
+            table[k, j] = p
+    paths: dict[tuple[int, int], list[int]] = {}
+    for s in range(n):
+        for d in range(n):
+            if s == d:
+                continue
+            node, links = s, []
+            while node != d:
+                port = int(table[node, d])
+                lid = out_port.get((node, port))
+                if lid is None:
+                    raise FormatError(f"node {node} has no output port {port} in graph {topology.name!r} "
+                                      f"(path {s}→{d})", file=file, line=node + 1, field=f"port to {d}")
+                links.append(lid)
+                node = int(topology.links[lid, 1])
+                if len(links) >= n:
+                    raise FormatError(f"the ports for destination {d} loop (path from {s})", file=file,
+                                      line=s + 1, field=f"port to {d}")
+            paths[(s, d)] = links
+    return Routing.from_link_paths(paths)
+
+
+def parse_routing(lines: Sequence[str], topology: Topology, file: str) -> tuple[Routing, str]:
+    """Decode a routing file: node paths (``0;13;1`` per line, 2021+) or an n×n output-port matrix
+    (2020; followed through the graph's ``port`` attributes). Returns the routing and its format
+    (``"node_paths"`` or ``"port_matrix"``)."""
+    first = next((ln for ln in lines if ln.strip()), "")
+    if not first:
+        raise FormatError("routing file is empty", file=file, line=1)
+    if ";" in first or "," not in first:
+        return _node_path_routing(lines, topology, file), "node_paths"
+    return _port_matrix_routing(lines, topology, file), "port_matrix"

@@ -1,0 +1,245 @@
+"""The event loop of the packet-level simulator (numba, compiled once and cached on disk).
+
+Model
+-----
+- **Sources.** The independent Poisson flows of all paths are merged into one Poisson process of
+  rate ``Λ = Σ_p a_p`` (packets/s); each arrival belongs to path ``p`` with probability
+  ``a_p / Λ`` (Walker alias table, O(1)). This is the same process in distribution as one
+  exponential clock per flow, with one pending event instead of one per flow. The packet size is
+  drawn from the path's size distribution (alias table again).
+- **Ports.** Link ``l`` is an output port holding at most ``K_l`` packets, the packet in
+  transmission included (system capacity; the datanet/OMNeT++ convention, see
+  :mod:`kplane.sim`). A packet that finds ``K_l`` packets there is dropped (drop-tail). Service
+  is FIFO and work-conserving; a packet of ``s`` bits is transmitted in ``s / c_l`` seconds and
+  reaches the next port ``d_l`` seconds (propagation) after its last bit left.
+- **FIFO ports by Lindley's recursion.** A FIFO port's departure times are fixed when packets
+  join it: ``D_n = max(A_n, D_{n−1}) + s_n / c_l``. The port keeps the departure times of the
+  packets it holds in a ring (:mod:`kplane.sim._fifo`); when a packet arrives, the entries
+  ``<= A_n`` have left and are discarded, and the remaining count is the occupancy that decides
+  the drop. A packet with another hop to go is put in the port's *forward ring* with its arrival
+  time at the next port, ``D_n + d_l``; those times are increasing, so each port is one event
+  source whose next event is the head of its forward ring. A packet on its last hop needs no
+  further event: its delivery time ``D_n + d_l`` is known and recorded at once. Events are
+  processed in global time order (:mod:`kplane.sim._clock`), so every port sees its arrivals in
+  time order and the recursion is exact. Events per packet = number of hops.
+- **Event sources.** Source 0 is the merged arrival process, ``1 + l`` the forward ring of port
+  ``l``.
+
+Measurement
+-----------
+Packets generated in ``[t_warm, t_end)`` are *measured*: their delivery (end-to-end delay) or drop
+is recorded against their path, whenever it happens. Sources keep running after ``t_end`` so that
+measured packets still in the network see steady-state conditions; the run stops at the first
+event after ``t_end`` at which no measured packet is left. Port statistics cover exactly the
+window ``[t_warm, t_end]``: arrivals and drops by arrival time, and the time integrals of the
+occupancy and of the busy state as the sum over packets of ``|[A_n, D_n] ∩ window|`` and
+``|[D_n − s_n/c_l, D_n] ∩ window|``.
+
+Per path the kernel accumulates counts, shifted sums ``Σ(d − d₀)`` and ``Σ(d − d₀)²`` (``d₀`` =
+the path's smallest possible delay, which keeps the variance free of cancellation), ``Σ ln d``,
+min, max, a log-spaced delay histogram and per-batch sums for batch means. Memory is fixed at
+build time: nothing grows with simulated time.
+
+State layout
+------------
+Clock: ``htime, hseq, hsrc, hstate``. ``istate``: ``[n_events, n_packets, measured_in_flight,
+phase, n_hops, done]`` with phase 0 = warm-up, 1 = measuring, 2 = draining. ``fstate``: ``[now]``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from kplane.sim._clock import clock_pop_root, clock_push, clock_replace_root
+from kplane.sim._rng import rng_exponential, rng_uniform
+
+__all__ = ["run_kernel", "I_EVENTS", "I_PACKETS", "I_IN_FLIGHT", "I_PHASE", "I_HOPS", "I_DONE"]
+
+I_EVENTS, I_PACKETS, I_IN_FLIGHT, I_PHASE, I_HOPS, I_DONE = range(6)
+
+
+@njit(cache=True)
+def run_kernel(  # type: ignore[no-untyped-def]  # noqa: PLR0913, PLR0915
+    until, t_warm, t_end, inv_batch_len, n_batches, n_bins,
+    # network (read-only)
+    inv_cap, prop, kcap, dep_off, fwd_off,
+    path_off, path_links, path_class, path_ref, path_loglo, path_inv_w,
+    flow_path, flow_prob, flow_alias, inv_total_rate,
+    size_off, size_val, size_prob, size_alias,
+    # state (updated in place)
+    rng, istate, fstate, htime, hseq, hsrc, hstate,
+    dep_buf, dep_head, dep_len, last_dep,
+    fwd_time, fwd_path, fwd_hop, fwd_birth, fwd_size, fwd_head, fwd_len,
+    occ_area, busy_area, link_arr, link_drop, link_max,
+    p_gen, p_del, p_drop, p_s1, p_s2, p_slog, p_min, p_max, hist, b_sum, b_cnt,
+):
+    """Process events with time < ``until``; return True when the run is complete."""
+    n_flows = flow_path.shape[0]
+    n_events = istate[I_EVENTS]
+    n_packets = istate[I_PACKETS]
+    in_flight = istate[I_IN_FLIGHT]
+    phase = istate[I_PHASE]
+    n_hops = istate[I_HOPS]
+    done = istate[I_DONE] != 0
+    t = fstate[0]
+
+    while not done:
+        if hstate[0] == 0:
+            done = True
+            break
+        e = hsrc[0]
+        t = htime[0]
+        if phase == 0 and t >= t_warm:
+            phase = 1
+        if phase == 1 and t >= t_end:
+            phase = 2
+        if phase == 2 and in_flight == 0:
+            done = True
+            break
+        if t >= until:
+            break
+        n_events += 1
+
+        # ------------------------------------------------------------ which packet joins which port
+        if e == 0:
+            # a new packet of the merged Poisson source
+            n_packets += 1
+            u = rng_uniform(rng) * n_flows
+            f = int(u)
+            if u - f >= flow_prob[f]:
+                f = flow_alias[f]
+            p = flow_path[f]
+            c = path_class[p]
+            k0 = size_off[c]
+            nk = size_off[c + 1] - k0
+            if nk == 1:
+                size = size_val[k0]
+            else:
+                u = rng_uniform(rng) * nk
+                j = int(u)
+                if u - j >= size_prob[k0 + j]:
+                    j = size_alias[k0 + j]
+                size = size_val[k0 + j]
+            clock_replace_root(htime, hseq, hsrc, hstate, t + rng_exponential(rng) * inv_total_rate)
+            measured = phase == 1
+            if measured:
+                p_gen[p] += 1
+                in_flight += 1
+            birth = t
+            h = 0
+        else:
+            # the oldest forwarded packet of port e-1 reaches its next port
+            lp = e - 1
+            slot = fwd_off[lp] + fwd_head[lp]
+            p = fwd_path[slot]
+            h = fwd_hop[slot] + 1
+            birth = fwd_birth[slot]
+            size = fwd_size[slot]
+            hd = fwd_head[lp] + 1
+            if hd == fwd_off[lp + 1] - fwd_off[lp]:
+                hd = 0
+            fwd_head[lp] = hd
+            fwd_len[lp] -= 1
+            if fwd_len[lp] > 0:
+                clock_replace_root(htime, hseq, hsrc, hstate, fwd_time[fwd_off[lp] + hd])
+            else:
+                clock_pop_root(htime, hseq, hsrc, hstate)
+            measured = t_warm <= birth < t_end
+        q = path_off[p] + h
+        l = path_links[q]
+
+        # ------------------------------------------------------------ FIFO drop-tail port l at time t
+        d0 = dep_off[l]
+        kl = dep_off[l + 1] - d0
+        n = dep_len[l]
+        hd = dep_head[l]
+        while n > 0 and dep_buf[d0 + hd] <= t:
+            hd += 1
+            if hd == kl:
+                hd = 0
+            n -= 1
+        dep_head[l] = hd
+        if phase == 1:
+            link_arr[l] += 1
+        if n >= kcap[l]:
+            dep_len[l] = n
+            if phase == 1:
+                link_drop[l] += 1
+            if measured:
+                p_drop[p] += 1
+                in_flight -= 1
+            continue
+        start = last_dep[l]
+        if start < t:
+            start = t
+        dep = start + size * inv_cap[l]
+        last_dep[l] = dep
+        pos = hd + n
+        if pos >= kl:
+            pos -= kl
+        dep_buf[d0 + pos] = dep
+        n += 1
+        dep_len[l] = n
+        n_hops += 1
+        if phase == 1 and n > link_max[l]:
+            link_max[l] = n
+        lo = t if t > t_warm else t_warm
+        hi = dep if dep < t_end else t_end
+        if hi > lo:
+            occ_area[l] += hi - lo
+            lo = start if start > t_warm else t_warm
+            if hi > lo:
+                busy_area[l] += hi - lo
+        t_next = dep + prop[l]
+
+        if q + 1 == path_off[p + 1]:
+            # last hop: delivered at t_next
+            if measured:
+                d = t_next - birth
+                x = d - path_ref[p]
+                p_del[p] += 1
+                p_s1[p] += x
+                p_s2[p] += x * x
+                ld = np.log(d)
+                p_slog[p] += ld
+                if d < p_min[p]:
+                    p_min[p] = d
+                if d > p_max[p]:
+                    p_max[p] = d
+                b = int((ld - path_loglo[p]) * path_inv_w[p])
+                if b < 0:
+                    b = 0
+                elif b >= n_bins:
+                    b = n_bins - 1
+                hist[p * n_bins + b] += 1
+                k = int((birth - t_warm) * inv_batch_len)
+                if k >= n_batches:
+                    k = n_batches - 1
+                b_sum[p * n_batches + k] += d
+                b_cnt[p * n_batches + k] += 1
+                in_flight -= 1
+        else:
+            f0 = fwd_off[l]
+            fl = fwd_len[l]
+            pos = fwd_head[l] + fl
+            if pos >= fwd_off[l + 1] - f0:
+                pos -= fwd_off[l + 1] - f0
+            slot = f0 + pos
+            fwd_time[slot] = t_next
+            fwd_path[slot] = p
+            fwd_hop[slot] = h
+            fwd_birth[slot] = birth
+            fwd_size[slot] = size
+            fwd_len[l] = fl + 1
+            if fl == 0:
+                clock_push(htime, hseq, hsrc, hstate, 1 + l, t_next)
+
+    istate[I_EVENTS] = n_events
+    istate[I_PACKETS] = n_packets
+    istate[I_IN_FLIGHT] = in_flight
+    istate[I_PHASE] = phase
+    istate[I_HOPS] = n_hops
+    istate[I_DONE] = 1 if done else 0
+    fstate[0] = t
+    return done
