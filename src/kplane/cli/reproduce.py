@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from kplane.cli._common import console, emit_json, progress_bar
 from kplane.cli.whatif import MODEL_HELP, make_models
 from kplane.errors import InvalidParameterError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 app = typer.Typer(
     help="Reproduce the RouteNet use cases: fig3 (QoS routing), table2 (link placement).",
@@ -40,7 +45,7 @@ def parse_intensities(text: str) -> tuple[float, ...]:
     return vals
 
 
-def _report(bar, task):  # type: ignore[no-untyped-def]
+def _report(bar: Progress, task: TaskID) -> Callable[[int, int, str], None]:
     def cb(done: int, total: int, label: str) -> None:
         bar.update(task, completed=done, total=total, rate=label)
 

@@ -82,6 +82,7 @@ def new_cmd(
         f"wrote [bold]{output}[/]: {sc.topology.name}, {sc.topology.n_nodes} nodes, "
         f"{sc.topology.n_links} links, {sc.n_paths} paths, TI {intensity:g}, routing {rmeta['routing']}",
         highlight=False,
+        soft_wrap=True,
     )
 
 

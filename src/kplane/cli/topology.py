@@ -45,11 +45,11 @@ def _load(name: str, seed: int | None, capacities: str | None) -> Topology:
     from kplane.network.topologies import apply_capacities, load_topology
 
     path = Path(name)
-    if path.suffix.lower() == ".json" and path.exists():
+    if path.suffix.lower() == ".json":
         from kplane.network.io import load_scenario
 
         topo = load_scenario(path).topology
-        return topo if capacities is None else apply_capacities(topo, capacities, seed=seed)
+        return topo if capacities is None else apply_capacities(topo, capacities, seed=seed or 0)
     return load_topology(name, seed=seed, capacities=capacities or "routenet")
 
 

@@ -390,7 +390,9 @@ def bench_whatif_cmd(
     for col in ("model", "best [s]", "median [s]", "per candidate [ms]"):
         t.add_column(col, justify="left" if col == "model" else "right")
     for r in results:
-        t.add_row(r["model"], f"{r['best_s']:.3f}", f"{r['median_s']:.3f}", f"{r['per_candidate_ms']:.2f}")
+        t.add_row(
+            str(r["model"]), f"{r['best_s']:.3f}", f"{r['median_s']:.3f}", f"{r['per_candidate_ms']:.2f}"
+        )
     console.print(t)
     console.print(
         f"candidate generation {gen_s:.2f} s, scenario construction {build_s:.2f} s ({os.cpu_count()} CPUs)",

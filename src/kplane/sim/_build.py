@@ -162,7 +162,6 @@ def build_arrays(scenario: Scenario, *, percentile_resolution: float = 0.01) -> 
     """
     _check_scenario(scenario)
     topo, routing, traffic = scenario.topology, scenario.routing, scenario.traffic
-    m = topo.n_links
     cap = topo.capacity.astype(np.float64)
     prop = topo.propagation_delay.astype(np.float64)
     kcap = topo.queue_size.astype(np.int64)

@@ -31,7 +31,7 @@ def clock_new(
             np.zeros(2, dtype=np.int64))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _sift_down(htime, hseq, hsrc, size, i, t, q, s):  # type: ignore[no-untyped-def]
     """Place ``(t, q, s)`` at hole ``i``, moving earlier children up."""
     while True:
@@ -53,7 +53,7 @@ def _sift_down(htime, hseq, hsrc, size, i, t, q, s):  # type: ignore[no-untyped-
     hsrc[i] = s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def clock_push(htime, hseq, hsrc, hstate, src, t):  # type: ignore[no-untyped-def]
     """Schedule idle source ``src`` at time ``t``."""
     q = hstate[1]
@@ -74,7 +74,7 @@ def clock_push(htime, hseq, hsrc, hstate, src, t):  # type: ignore[no-untyped-de
     hsrc[i] = src
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def clock_replace_root(htime, hseq, hsrc, hstate, t):  # type: ignore[no-untyped-def]
     """Reschedule the source at the root (the event being processed) to time ``t``."""
     q = hstate[1]
@@ -82,7 +82,7 @@ def clock_replace_root(htime, hseq, hsrc, hstate, t):  # type: ignore[no-untyped
     _sift_down(htime, hseq, hsrc, hstate[0], 0, t, q, hsrc[0])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def clock_pop_root(htime, hseq, hsrc, hstate):  # type: ignore[no-untyped-def]
     """Remove the root (its source becomes idle)."""
     size = hstate[0] - 1

@@ -1,51 +1,87 @@
-"""FIFO ring buffers of packet ids, one per output port or propagation pipe, in one flat array.
+"""The FIFO drop-tail output port, by Lindley's recursion, and the forward rings.
 
-Ring ``r`` occupies ``buf[off[r]:off[r + 1]]``; ``head[r]`` is the position of its oldest entry
-and ``length[r]`` its fill. Capacity is fixed when the simulation is built, so queue operations
-never allocate. The drop-tail decision (``length == capacity``) is taken by the caller.
+A FIFO, work-conserving port fixes a packet's departure time when it joins:
+``D_n = max(A_n, D_{n−1}) + s_n / c``. Port ``l`` keeps the departure times of the packets it
+holds in ring ``dep_buf[dep_off[l]:dep_off[l + 1]]`` (capacity ``K_l``, the packet in
+transmission included). On an arrival at time ``t`` the entries ``<= t`` have left and are
+discarded; the remaining count is the occupancy the arrival sees, and the packet is dropped when
+it is ``K_l`` (drop-tail). Nothing allocates.
+
+Packets that continue after port ``l`` wait in its forward ring
+``fwd_*[fwd_off[l]:fwd_off[l + 1]]`` with their arrival time at the next port; the ring is in
+time order because departures are and the propagation delay is per link.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
-from numpy.typing import NDArray
 
-__all__ = ["fifo_front", "fifo_pop", "fifo_push"]
+__all__ = ["fifo_join", "forward_pop", "forward_push"]
 
 
-@njit(cache=True)
-def fifo_push(
-    buf: NDArray[np.int32], off: NDArray[np.int64], head: NDArray[np.int64], length: NDArray[np.int64],
-    r: int, item: int,
-) -> int:
-    """Append ``item`` to ring ``r`` (the caller checked it is not full); return its slot."""
-    cap = off[r + 1] - off[r]
-    pos = head[r] + length[r]
+@njit(cache=True, inline="always")
+def fifo_join(dep_buf, dep_off, dep_head, dep_len, last_dep, kcap, inv_cap, port, t, size):  # type: ignore[no-untyped-def]
+    """Offer a packet of ``size`` bits to port ``l`` at time ``t``.
+
+    Returns ``(departure, service_start, occupancy)``: the departure time and start of
+    transmission of the packet and the number of packets at the port after it joined, or
+    ``(-1.0, -1.0, K_l)`` when the port is full and the packet is dropped.
+    """
+    d0 = dep_off[port]
+    cap = dep_off[port + 1] - d0
+    n = dep_len[port]
+    hd = dep_head[port]
+    while n > 0 and dep_buf[d0 + hd] <= t:
+        hd += 1
+        if hd == cap:
+            hd = 0
+        n -= 1
+    dep_head[port] = hd
+    if n >= kcap[port]:
+        dep_len[port] = n
+        return -1.0, -1.0, n
+    start = last_dep[port]
+    if start < t:
+        start = t
+    dep = start + size * inv_cap[port]
+    last_dep[port] = dep
+    pos = hd + n
     if pos >= cap:
         pos -= cap
-    slot = off[r] + pos
-    buf[slot] = item
-    length[r] += 1
-    return slot
+    dep_buf[d0 + pos] = dep
+    dep_len[port] = n + 1
+    return dep, start, n + 1
 
 
-@njit(cache=True)
-def fifo_pop(
-    buf: NDArray[np.int32], off: NDArray[np.int64], head: NDArray[np.int64], length: NDArray[np.int64],
-    r: int,
-) -> int:
-    """Remove and return the oldest item of ring ``r`` (the caller checked it is not empty)."""
-    item = buf[off[r] + head[r]]
-    h = head[r] + 1
-    if h == off[r + 1] - off[r]:
-        h = 0
-    head[r] = h
-    length[r] -= 1
-    return item
+@njit(cache=True, inline="always")
+def forward_push(fwd_time, fwd_path, fwd_hop, fwd_birth, fwd_size, fwd_off, fwd_head, fwd_len,  # type: ignore[no-untyped-def]
+                 port, t_next, p, h, birth, size):
+    """Append a packet (path ``p``, hop ``h``) reaching the next port at ``t_next``; return the new length."""
+    f0 = fwd_off[port]
+    cap = fwd_off[port + 1] - f0
+    n = fwd_len[port]
+    pos = fwd_head[port] + n
+    if pos >= cap:
+        pos -= cap
+    slot = f0 + pos
+    fwd_time[slot] = t_next
+    fwd_path[slot] = p
+    fwd_hop[slot] = h
+    fwd_birth[slot] = birth
+    fwd_size[slot] = size
+    fwd_len[port] = n + 1
+    return n + 1
 
 
-@njit(cache=True)
-def fifo_front(buf: NDArray[np.int32], off: NDArray[np.int64], head: NDArray[np.int64], r: int) -> int:
-    """Slot index of the oldest item of ring ``r`` (the caller checked it is not empty)."""
-    return off[r] + head[r]
+@njit(cache=True, inline="always")
+def forward_pop(fwd_off, fwd_head, fwd_len, port):  # type: ignore[no-untyped-def]
+    """Remove the oldest packet of ring ``l``; return its slot and the slot of the next one (-1 if none)."""
+    f0 = fwd_off[port]
+    slot = f0 + fwd_head[port]
+    hd = fwd_head[port] + 1
+    if hd == fwd_off[port + 1] - f0:
+        hd = 0
+    fwd_head[port] = hd
+    n = fwd_len[port] - 1
+    fwd_len[port] = n
+    return slot, (f0 + hd if n > 0 else -1)

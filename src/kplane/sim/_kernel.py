@@ -48,10 +48,11 @@ phase, n_hops, done]`` with phase 0 = warm-up, 1 = measuring, 2 = draining. ``fs
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from kplane.sim._clock import clock_pop_root, clock_push, clock_replace_root
+from kplane.sim._fifo import fifo_join, forward_pop, forward_push
+from kplane.sim._measure import record_delivery
 from kplane.sim._rng import rng_exponential, rng_uniform
 
 __all__ = ["run_kernel", "I_EVENTS", "I_PACKETS", "I_IN_FLIGHT", "I_PHASE", "I_HOPS", "I_DONE"]
@@ -60,7 +61,7 @@ I_EVENTS, I_PACKETS, I_IN_FLIGHT, I_PHASE, I_HOPS, I_DONE = range(6)
 
 
 @njit(cache=True)
-def run_kernel(  # type: ignore[no-untyped-def]  # noqa: PLR0913, PLR0915
+def run_kernel(  # type: ignore[no-untyped-def]
     until, t_warm, t_end, inv_batch_len, n_batches, n_bins,
     # network (read-only)
     inv_cap, prop, kcap, dep_off, fwd_off,
@@ -130,110 +131,53 @@ def run_kernel(  # type: ignore[no-untyped-def]  # noqa: PLR0913, PLR0915
             h = 0
         else:
             # the oldest forwarded packet of port e-1 reaches its next port
-            lp = e - 1
-            slot = fwd_off[lp] + fwd_head[lp]
+            slot, nxt = forward_pop(fwd_off, fwd_head, fwd_len, e - 1)
             p = fwd_path[slot]
             h = fwd_hop[slot] + 1
             birth = fwd_birth[slot]
             size = fwd_size[slot]
-            hd = fwd_head[lp] + 1
-            if hd == fwd_off[lp + 1] - fwd_off[lp]:
-                hd = 0
-            fwd_head[lp] = hd
-            fwd_len[lp] -= 1
-            if fwd_len[lp] > 0:
-                clock_replace_root(htime, hseq, hsrc, hstate, fwd_time[fwd_off[lp] + hd])
+            if nxt >= 0:
+                clock_replace_root(htime, hseq, hsrc, hstate, fwd_time[nxt])
             else:
                 clock_pop_root(htime, hseq, hsrc, hstate)
             measured = t_warm <= birth < t_end
         q = path_off[p] + h
-        l = path_links[q]
+        port = path_links[q]
 
         # ------------------------------------------------------------ FIFO drop-tail port l at time t
-        d0 = dep_off[l]
-        kl = dep_off[l + 1] - d0
-        n = dep_len[l]
-        hd = dep_head[l]
-        while n > 0 and dep_buf[d0 + hd] <= t:
-            hd += 1
-            if hd == kl:
-                hd = 0
-            n -= 1
-        dep_head[l] = hd
+        dep, start, n = fifo_join(dep_buf, dep_off, dep_head, dep_len, last_dep, kcap, inv_cap, port, t, size)
         if phase == 1:
-            link_arr[l] += 1
-        if n >= kcap[l]:
-            dep_len[l] = n
-            if phase == 1:
-                link_drop[l] += 1
+            link_arr[port] += 1
+            if dep < 0.0:
+                link_drop[port] += 1
+            elif n > link_max[port]:
+                link_max[port] = n
+        if dep < 0.0:
             if measured:
                 p_drop[p] += 1
                 in_flight -= 1
             continue
-        start = last_dep[l]
-        if start < t:
-            start = t
-        dep = start + size * inv_cap[l]
-        last_dep[l] = dep
-        pos = hd + n
-        if pos >= kl:
-            pos -= kl
-        dep_buf[d0 + pos] = dep
-        n += 1
-        dep_len[l] = n
         n_hops += 1
-        if phase == 1 and n > link_max[l]:
-            link_max[l] = n
         lo = t if t > t_warm else t_warm
         hi = dep if dep < t_end else t_end
         if hi > lo:
-            occ_area[l] += hi - lo
+            occ_area[port] += hi - lo
             lo = start if start > t_warm else t_warm
             if hi > lo:
-                busy_area[l] += hi - lo
-        t_next = dep + prop[l]
+                busy_area[port] += hi - lo
+        t_next = dep + prop[port]
 
         if q + 1 == path_off[p + 1]:
             # last hop: delivered at t_next
             if measured:
-                d = t_next - birth
-                x = d - path_ref[p]
-                p_del[p] += 1
-                p_s1[p] += x
-                p_s2[p] += x * x
-                ld = np.log(d)
-                p_slog[p] += ld
-                if d < p_min[p]:
-                    p_min[p] = d
-                if d > p_max[p]:
-                    p_max[p] = d
-                b = int((ld - path_loglo[p]) * path_inv_w[p])
-                if b < 0:
-                    b = 0
-                elif b >= n_bins:
-                    b = n_bins - 1
-                hist[p * n_bins + b] += 1
-                k = int((birth - t_warm) * inv_batch_len)
-                if k >= n_batches:
-                    k = n_batches - 1
-                b_sum[p * n_batches + k] += d
-                b_cnt[p * n_batches + k] += 1
+                record_delivery(p, t_next - birth, int((birth - t_warm) * inv_batch_len), path_ref, path_loglo,
+                                path_inv_w, n_bins, n_batches, p_del, p_s1, p_s2, p_slog, p_min, p_max, hist,
+                                b_sum, b_cnt)
                 in_flight -= 1
         else:
-            f0 = fwd_off[l]
-            fl = fwd_len[l]
-            pos = fwd_head[l] + fl
-            if pos >= fwd_off[l + 1] - f0:
-                pos -= fwd_off[l + 1] - f0
-            slot = f0 + pos
-            fwd_time[slot] = t_next
-            fwd_path[slot] = p
-            fwd_hop[slot] = h
-            fwd_birth[slot] = birth
-            fwd_size[slot] = size
-            fwd_len[l] = fl + 1
-            if fl == 0:
-                clock_push(htime, hseq, hsrc, hstate, 1 + l, t_next)
+            if forward_push(fwd_time, fwd_path, fwd_hop, fwd_birth, fwd_size, fwd_off, fwd_head, fwd_len,
+                            port, t_next, p, h, birth, size) == 1:
+                clock_push(htime, hseq, hsrc, hstate, 1 + port, t_next)
 
     istate[I_EVENTS] = n_events
     istate[I_PACKETS] = n_packets

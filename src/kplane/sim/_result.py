@@ -30,6 +30,8 @@ class LinkStats:
     mean_busy_occupancy : ndarray of shape (n_links,)
         Time-average number of packets at the port while it is busy (``mean_occupancy /
         utilisation``; what the datanet ``linkUsage.txt`` files call the mean queue occupancy).
+    max_occupancy : ndarray of shape (n_links,)
+        Most packets held at once in the window (at most the port's ``queue_size``).
     arrivals, drops : ndarray of shape (n_links,)
         Packet counts in the window.
     """
@@ -38,6 +40,7 @@ class LinkStats:
     loss_ratio: NDArray[np.float64]
     mean_occupancy: NDArray[np.float64]
     mean_busy_occupancy: NDArray[np.float64]
+    max_occupancy: NDArray[np.float64]
     arrivals: NDArray[np.float64]
     drops: NDArray[np.float64]
 
@@ -54,7 +57,7 @@ class LinkStats:
             if links is not None:
                 row["src"], row["dst"] = int(links[i, 0]), int(links[i, 1])
             for name in ("utilisation", "loss_ratio", "mean_occupancy", "mean_busy_occupancy",
-                         "arrivals", "drops"):
+                         "max_occupancy", "arrivals", "drops"):
                 row[name] = getattr(self, name)[i]
             rows.append(row)
         return _jsonable({"links": rows})

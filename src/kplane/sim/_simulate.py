@@ -144,6 +144,7 @@ def _links(run: _Run) -> LinkStats:
         loss_ratio=loss,
         mean_occupancy=run.occ_area / window,
         mean_busy_occupancy=busy_occ,
+        max_occupancy=run.link_max.astype(np.float64),
         arrivals=arr,
         drops=drops,
     )

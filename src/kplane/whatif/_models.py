@@ -84,7 +84,7 @@ def resolve_model(
             from kplane.routenet import RouteNetModel
         except ImportError as exc:  # pragma: no cover - depends on the installed RouteNet
             raise UnsupportedError(f"RouteNet is not available to load {path}: {exc}") from None
-        return RouteNetModel.load(path)  # type: ignore[no-any-return]
+        return RouteNetModel.load(path)
     raise InvalidParameterError(
         f"unknown model {name!r}; valid: {', '.join(MODEL_CHOICES)} or the path of a RouteNet checkpoint file"
     )
@@ -99,4 +99,4 @@ def _bundled_routenet() -> PerformanceModel:
             "(kplane routenet train) and pass its checkpoint as --model PATH, or use --model queueing "
             "or --model sim"
         ) from None
-    return load_bundled()  # type: ignore[no-any-return]
+    return load_bundled()

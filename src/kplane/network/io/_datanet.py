@@ -62,7 +62,8 @@ class DatanetSample:
     simulator's recorded wall time or None), ``memory_kb``, ``tarball``, ``index`` (line in the
     bundle, 0-based), ``sample_id``, ``graph_file``, ``routing_file``, ``routing_format``
     (``"node_paths"`` | ``"port_matrix"``), ``max_avg_lambda`` (bits/tu), ``global_results``
-    (``packets`` and ``losses`` summed over pairs per second, packet-weighted mean ``delay`` in s), ``measured_rate`` ((n_paths,) AvgBw in bit/s) and, when
+    (``packets`` and ``losses`` summed over pairs per second, packet-weighted mean ``delay`` in s),
+    ``measured_rate`` ((n_paths,) AvgBw in bit/s) and, when
     recorded, ``link_stats`` (dict of (n_links,) arrays ``utilisation``, ``loss_ratio``,
     ``mean_occupancy``, ``max_occupancy``, ``mean_packet_size`` and (n_links, n_queues) ``queue_*``
     arrays) and ``flow_results`` (per-flow results).
@@ -167,6 +168,26 @@ def _find_bundles(path: Path) -> tuple[Path, list[_Bundle]]:
 
 
 # ---------------------------------------------------------------------------------------- reader
+def _check_datanet_graph(topo: Topology, path: Path) -> None:
+    """What datanet graphs always hold beyond generic GML: a directed graph, node ids and labels
+    0..n-1 (traffic and routing refer to nodes by index), a scheduling policy and a queue size on
+    every node."""
+    meta = topo.metadata
+    if not meta.get("directed", False):
+        raise FormatError("datanet graphs are directed ('directed 1')", file=path, field="directed")
+    for key, what in (("gml_ids", "id"), ("gml_labels", "label")):
+        if key in meta:
+            raise FormatError(f"datanet graphs need node {what}s 0..n-1 in order (traffic and routing refer "
+                              f"to nodes by index), got {list(meta[key])[:6]}...", file=path, field=what)
+    sched = meta.get("scheduling") or [{}] * topo.n_nodes
+    for i, s in enumerate(sched):
+        if "policy" not in s:
+            raise FormatError(f"node {i} has no schedulingPolicy", file=path, field="schedulingPolicy")
+        if "queue_sizes" not in s and "buffer_sizes" not in s:
+            raise FormatError(f"node {i} has neither queueSizes nor bufferSizes", file=path,
+                              field="queueSizes")
+
+
 class _Reader:
     """Turns bundle lines into samples; caches graphs and routings (shared by many samples)."""
 
@@ -186,10 +207,7 @@ class _Reader:
     def graph(self, path: Path) -> Topology:
         if path not in self._graphs:
             topo = read_gml(path)
-            if "gml_ids" in topo.metadata:
-                raise FormatError("datanet graphs need node ids 0..n-1 (traffic and routing refer to "
-                                  f"nodes by index), got {list(topo.metadata['gml_ids'])[:5]}...", file=path,
-                                  field="id")
+            _check_datanet_graph(topo, path)
             self._graphs[path] = topo
         return self._graphs[path]
 

@@ -230,8 +230,8 @@ def parse_traffic_line(line: str, n: int, where: Where) -> TrafficRow:
             f = flow.split(",")
             td = _integer(f[0], where, f"{fld} timeDist")
             if td == -1:
-                for t in f[1:]:
-                    _number(t, where, fld)
+                for tok in f[1:]:
+                    _number(tok, where, fld)
                 if j > 0 or ":" in entry:
                     raise where.error("a pair without traffic (timeDist -1) cannot list other flows", fld)
                 continue
@@ -250,19 +250,19 @@ def parse_traffic_line(line: str, n: int, where: Where) -> TrafficRow:
             dist, end = _size_distribution(f, 4, where, fld)
             if len(f) != end + 1:
                 raise where.error(f"expected {end + 1} fields (ending with ToS), got {len(f)}", fld)
-            t = _integer(f[end], where, f"{fld} ToS", lo=0)
+            tos_v = _integer(f[end], where, f"{fld} ToS", lo=0)
             mean = sum(a * b for a, b in zip(*dist, strict=True))
             if abs(pkts * mean - eq) > _REL * max(eq, 1.0):
                 raise where.error(f"EqLambda {eq:g} bit/tu differs from AvgPktsLambda × mean size "
                                   f"{pkts * mean:g}", fld)
-            key = (dist, t)
+            key = (dist, tos_v)
             if key_seen is not None and key != key_seen:
                 raise where.unsupported(f"{fld}: pair {s}→{d} has flows with different packet sizes or "
                                         "ToS; kplane models one traffic class per pair")
             key_seen = key
             rate[s, d] += eq
             size_class[s, d] = classes.setdefault(dist, len(classes))
-            tos[s, d] = t
+            tos[s, d] = tos_v
             n_flows[s, d] += 1
     if not classes:
         classes[((1000.0,), (1.0,))] = 0  # no traffic at all: any distribution
@@ -337,7 +337,8 @@ def parse_flow_results_line(line: str, n: int, n_flows: NDArray[np.int64], where
         flows = entry.split(":")
         expect = max(1, int(n_flows[s, d]))
         if len(flows) != expect:
-            raise where.error(f"expected {expect} flow(s) as in traffic.txt, got {len(flows)}", f"pair {s}→{d}")
+            raise where.error(f"expected {expect} flow(s) as in traffic.txt, got {len(flows)}",
+                              f"pair {s}→{d}")
         for j, flow in enumerate(flows):
             vals = _result_fields(flow, where, f"pair {s}→{d} flow {j}", s != d and n_flows[s, d] > 0)
             if s != d and n_flows[s, d] > 0:

@@ -84,8 +84,9 @@ def summarize_datanet(
             sc, kp = sample.scenario, sample.kpis
             topo = sc.topology
             key = (topo.n_nodes, tuple(map(tuple, topo.links.tolist())))
-            entry = topologies.setdefault(key, {"name": topo.name, "n_nodes": topo.n_nodes,
-                                                "n_links": topo.n_links, "n_samples": 0, "graph_files": set()})
+            new = {"name": topo.name, "n_nodes": topo.n_nodes, "n_links": topo.n_links, "n_samples": 0,
+                   "graph_files": set()}
+            entry = topologies.setdefault(key, new)
             entry["n_samples"] += 1
             entry["graph_files"].add(meta["graph_file"])
             formats[meta["routing_format"]] += 1

@@ -63,15 +63,15 @@ def _traffic_line(scenario: Scenario, max_avg_lambda: float | None) -> str:
     tr = scenario.traffic
     n = tr.n_nodes
     sizes = []
-    for d in tr.packet_sizes:
-        if len(d.sizes) == 1:
-            sizes.append(f"0,{_f(d.mean)}")
-        elif len(d.sizes) == 2 and np.allclose(d.probs, 0.5, rtol=0, atol=1e-12):
-            sizes.append(f"2,{_f(d.mean)},{_f(d.sizes[0])},{_f(d.sizes[1])}")
+    for dist in tr.packet_sizes:
+        if len(dist.sizes) == 1:
+            sizes.append(f"0,{_f(dist.mean)}")
+        elif len(dist.sizes) == 2 and np.allclose(dist.probs, 0.5, rtol=0, atol=1e-12):
+            sizes.append(f"2,{_f(dist.mean)},{_f(dist.sizes[0])},{_f(dist.sizes[1])}")
         else:
-            pairs = ",".join(f"{_f(s)},{_f(p)}" for s, p in zip(d.sizes, d.probs, strict=True))
-            sizes.append(f"3,{_f(d.mean)},{len(d.sizes)},{pairs}")
-    means = [d.mean for d in tr.packet_sizes]
+            pairs = ",".join(f"{_f(x)},{_f(p)}" for x, p in zip(dist.sizes, dist.probs, strict=True))
+            sizes.append(f"3,{_f(dist.mean)},{len(dist.sizes)},{pairs}")
+    means = [dist.mean for dist in tr.packet_sizes]
     entries = []
     for s in range(n):
         for d in range(n):
@@ -273,9 +273,9 @@ def write_datanet(
     tar_path = out / f"{name}.tar.gz"
     with atomic_write(tar_path, "wb", encoding=None) as fh:
         with gzip.GzipFile(fileobj=fh, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
-            folder = tarfile.TarInfo(name)
-            folder.type, folder.mode = tarfile.DIRTYPE, 0o755
-            tar.addfile(folder)
+            top = tarfile.TarInfo(name)
+            top.type, top.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(top)
             for member, rows_ in lines.items():
                 data = ("\n".join(rows_) + "\n").encode()
                 info = tarfile.TarInfo(f"{name}/{member}")

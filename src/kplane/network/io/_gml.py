@@ -3,7 +3,8 @@
 Reading maps a GML graph to a :class:`~kplane.network.Topology`:
 
 - nodes are ordered by their GML ``id``; the node name is the ``name`` attribute, else the ``label``,
-  else ``str(id)`` (ids other than 0..n-1 are kept in ``metadata["gml_ids"]``);
+  else ``str(id)`` (ids other than 0..n-1 are kept in ``metadata["gml_ids"]``, labels other than
+  ``str(id)`` in ``metadata["gml_labels"]``);
   ``Longitude``/``Latitude`` node attributes become positions when every node has both.
 - every ``edge`` is a directed link ``source → target`` (an undirected graph, ``directed 0``, gives
   two links per edge); links keep the file's edge order. ``bandwidth`` (bits per time unit, a number
@@ -203,6 +204,10 @@ def _node_scheduling(a: dict[str, _Item], file: str, buffer_packet_size: float) 
             raise FormatError(f"{key} has {len(values)} value(s) but levelsQoS is {levels}", file=file,
                               line=a[key].line, field=key)
         sched[name] = values
+    if sched.get("policy") in ("WFQ", "DRR") and "weights" not in sched:
+        it = a["schedulingPolicy"]
+        raise FormatError(f"a {sched['policy']} node needs schedulingWeights", file=file, line=it.line,
+                          field="schedulingWeights")
     if "queue_sizes" in sched:
         queue = int(sched["queue_sizes"][0])
     elif "buffer_sizes" in sched:
@@ -221,6 +226,7 @@ def _topology_from_tree(
     ga = _attrs(g, file, multi=("node", "edge"))
     directed = _int(ga["directed"], file, lo=0) != 0 if "directed" in ga else False
     nodes: dict[int, tuple[str, dict[str, _Item], int]] = {}
+    odd_labels = False
     for it in g:
         if it.key != "node":
             continue
@@ -235,6 +241,8 @@ def _topology_from_tree(
                               line=a["id"].line, field="id")
         label = a["name"] if "name" in a else a.get("label")
         nodes[nid] = (str(nid) if label is None else str(label.value), a, it.line)
+        if "label" in a and str(a["label"].value) != str(nid):
+            odd_labels = True
     if not nodes:
         raise FormatError("graph has no nodes", file=file, field="node")
     ids = sorted(nodes)
@@ -252,12 +260,10 @@ def _topology_from_tree(
         sched, q = _node_scheduling(nodes[nid][1], file, buffer_packet_size)
         scheduling.append(sched)
         node_queue.append(q)
-    lon = [nodes[nid][1].get("Longitude") for nid in ids]
-    lat = [nodes[nid][1].get("Latitude") for nid in ids]
     positions = None
-    if all(x is not None for x in lon + lat):
-        positions = np.array([[_real(x, file, lo=-math.inf), _real(y, file, lo=-math.inf)]
-                              for x, y in zip(lon, lat, strict=True)])
+    if all("Longitude" in nodes[nid][1] and "Latitude" in nodes[nid][1] for nid in ids):
+        positions = np.array([[_real(nodes[nid][1][k], file, lo=-math.inf) for k in ("Longitude", "Latitude")]
+                              for nid in ids])
 
     links: list[tuple[int, int]] = []
     caps: list[float] = []
@@ -313,10 +319,13 @@ def _topology_from_tree(
     if not links:
         raise FormatError("graph has no edges", file=file, field="edge")
 
-    queue = [DEFAULT_QUEUE_SIZE if node_queue[u] is None else node_queue[u] for u, _ in links]
-    meta: dict[str, Any] = {"source_format": "gml"}
+    queue: list[int] = [DEFAULT_QUEUE_SIZE if (q := node_queue[u]) is None else q for u, _ in links]
+    meta: dict[str, Any] = {"source_format": "gml", "directed": directed}
     if ids != list(range(len(ids))):
         meta["gml_ids"] = ids
+    if odd_labels:
+        meta["gml_labels"] = [str(nodes[nid][1]["label"].value) if "label" in nodes[nid][1] else str(nid)
+                              for nid in ids]
     if any(scheduling):
         meta["scheduling"] = scheduling
     if all(p is not None for p in ports):
@@ -420,10 +429,10 @@ def gml_text(topology: Topology) -> str:
     for i, nm in enumerate(topology.node_names):
         s = dict(sched_meta[i]) if isinstance(sched_meta[i], Mapping) else {}
         levels = int(s.get("levels_qos", 1))
-        q = node_q[i]
+        node_queue = node_q[i]
         qs = list(s.get("queue_sizes") or [])
-        if q is not None and (not qs or int(qs[0]) != q):
-            qs = [q] * levels
+        if node_queue is not None and (not qs or int(qs[0]) != node_queue):
+            qs = [node_queue] * levels
         if not qs:
             qs = [DEFAULT_QUEUE_SIZE] * levels
         out += ["  node [", f"    id {i}", f'    label "{i}"']
