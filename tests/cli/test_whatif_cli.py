@@ -143,7 +143,7 @@ def test_routing_table_with_policy_file(tmp_path, models_available):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert "max loss_ratio < 0.5" in res.output and "balanced utilisation" in res.output
+    assert "max loss_ratio < 0.5" in res.output and "balanced" in res.output
 
 
 def test_upgrade_json_small(tmp_path, models_available):

@@ -181,6 +181,7 @@ def routing_cmd(
             policy=pol,
             baselines=chosen_baselines,
             batch_size=batch_size,
+            reference_batch_size=25 if jobs == 1 else None,
             progress=cb,
         )
     if json_out:
@@ -211,8 +212,8 @@ def _print_routing(rep: Any, label: str, duration: float) -> None:
     for col in (
         "optimizer",
         "candidate",
-        "mean delay [s]",
-        "jitter/delay [s]",
+        "mean delay (s)",
+        "jitter/delay (s)",
         "mean loss",
         "predicted delay",
     ):
@@ -294,7 +295,7 @@ def upgrade_cmd(
     console.print(f"placement: {ch.selection.explanation}", highlight=False)
     console.print(f"baseline: {up.explanation}", highlight=False)
     t = Table(title=f"Simulated outcomes ({duration:g} s)")
-    for col in ("configuration", "mean delay [s]", "jitter/delay [s]", "mean loss", "delay reduction"):
+    for col in ("configuration", "mean delay (s)", "jitter/delay (s)", "mean loss", "delay reduction"):
         t.add_column(col, justify="left" if col == "configuration" else "right")
     t.add_row(
         "original",
@@ -387,7 +388,7 @@ def bench_whatif_cmd(
     t = Table(
         title=f"Scoring {len(scen)} candidate routings on {topology} (TI {intensity:g}), one predict call"
     )
-    for col in ("model", "best [s]", "median [s]", "per candidate [ms]"):
+    for col in ("model", "best (s)", "median (s)", "per candidate (ms)"):
         t.add_column(col, justify="left" if col == "model" else "right")
     for r in results:
         t.add_row(

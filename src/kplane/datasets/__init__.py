@@ -31,10 +31,8 @@ from kplane.datasets._spec import (
     SimulationSpec,
     TopologySource,
     TrafficSpec,
-    list_specs,
-    load_spec,
-    spec_text,
 )
+from kplane.datasets._spec_parse import list_specs, load_spec, spec_text
 from kplane.datasets._storage import COLUMNS, SCHEMA_VERSION
 from kplane.datasets._verify import VerifyReport, verify_dataset
 

@@ -56,8 +56,13 @@ class DatasetSample(tuple):  # type: ignore[type-arg]
     link_stats: dict[str, np.ndarray]
     metadata: dict[str, Any]
 
-    def __new__(cls, scenario: Scenario, kpis: PathKPIs, link_stats: dict[str, np.ndarray] | None = None,
-                metadata: dict[str, Any] | None = None) -> DatasetSample:
+    def __new__(
+        cls,
+        scenario: Scenario,
+        kpis: PathKPIs,
+        link_stats: dict[str, np.ndarray] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> DatasetSample:
         self = super().__new__(cls, (scenario, kpis))
         self.link_stats = dict(link_stats or {})
         self.metadata = dict(metadata or {})
@@ -77,8 +82,10 @@ class DatasetSample(tuple):  # type: ignore[type-arg]
         return self[1]  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
-        return (f"DatasetSample(scenario={self.scenario.name!r}, n_paths={self.kpis.n_paths}, "
-                f"topology={self.metadata.get('topology')!r})")
+        return (
+            f"DatasetSample(scenario={self.scenario.name!r}, n_paths={self.kpis.n_paths}, "
+            f"topology={self.metadata.get('topology')!r})"
+        )
 
 
 class _Base:
@@ -210,7 +217,8 @@ class KplaneDataset(_Base):
         self.manifest = load_manifest(self.root)
         self._shards = sorted(self.manifest["shards"], key=lambda s: s["index"])
         self._starts = np.concatenate([[0], np.cumsum([int(s["n_samples"]) for s in self._shards])]).astype(
-            np.int64)
+            np.int64
+        )
         self._cache: OrderedDict[int, pa.Table] = OrderedDict()
         self._cache_size = max(1, int(cache_size))
         self._scalars: pa.Table | None = None
@@ -235,8 +243,10 @@ class KplaneDataset(_Base):
         sh = self._shards[k]
         table = read_shard(self.root / sh["name"], sha256=sh["sha256"])
         if table.num_rows != int(sh["n_samples"]):
-            raise FormatError(f"shard holds {table.num_rows} samples, the manifest lists {sh['n_samples']}",
-                              file=str(self.root / sh["name"]))
+            raise FormatError(
+                f"shard holds {table.num_rows} samples, the manifest lists {sh['n_samples']}",
+                file=str(self.root / sh["name"]),
+            )
         self._cache[k] = table
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -245,8 +255,9 @@ class KplaneDataset(_Base):
     def get(self, i: int) -> DatasetSample:
         k = bisect.bisect_right(self._starts.tolist(), i) - 1
         table = self._table(k)
-        scenario, kpis, links, meta = row_to_sample(table, i - int(self._starts[k]),
-                                                    source=str(self.root / self._shards[k]["name"]))
+        scenario, kpis, links, meta = row_to_sample(
+            table, i - int(self._starts[k]), source=str(self.root / self._shards[k]["name"])
+        )
         return DatasetSample(scenario, kpis, links, meta)
 
     def scalars(self) -> pa.Table:
@@ -255,7 +266,9 @@ class KplaneDataset(_Base):
             from kplane.datasets._storage import COLUMNS
 
             cols = [c for c, (t, _, _) in COLUMNS.items() if not pa.types.is_list(t)]
-            parts = [read_shard(self.root / s["name"], sha256=s["sha256"], columns=cols) for s in self._shards]
+            parts = [
+                read_shard(self.root / s["name"], sha256=s["sha256"], columns=cols) for s in self._shards
+            ]
             self._scalars = pa.concat_tables(parts) if parts else pa.table({c: [] for c in cols})
         return self._scalars
 
@@ -288,7 +301,9 @@ class RouteNetDataset(_Base):
     source : KplaneDataset or kplane.network.io.DatanetDataset
     """
 
-    def __init__(self, root: str | Path, transform: Transform | None = None, *, skip_unstable: bool = True) -> None:
+    def __init__(
+        self, root: str | Path, transform: Transform | None = None, *, skip_unstable: bool = True
+    ) -> None:
         self.root = Path(root)
         self.transform = transform
         self._topologies: list[str] | None = None
@@ -301,8 +316,10 @@ class RouteNetDataset(_Base):
             self.format = "datanet"
             self.source = DatanetDataset(self.root, skip_unstable=skip_unstable)
         else:
-            raise FormatError("neither a kplane dataset (manifest.json) nor a datanet dataset (graphs/, "
-                              "*.tar.gz)", file=str(self.root))
+            raise FormatError(
+                "neither a kplane dataset (manifest.json) nor a datanet dataset (graphs/, *.tar.gz)",
+                file=str(self.root),
+            )
 
     def __len__(self) -> int:
         return len(self.source)
@@ -375,7 +392,9 @@ def split_dataset(
         raise InvalidParameterError(f"by={by!r} is not valid; valid: sample, topology, label")
     fr = np.asarray(list(fractions), dtype=np.float64)
     if fr.shape != (3,) or not np.isfinite(fr).all() or (fr < 0).any() or abs(fr.sum() - 1) > 1e-6:
-        raise InvalidParameterError(f"fractions must be three numbers >= 0 summing to 1, got {list(fractions)!r}")
+        raise InvalidParameterError(
+            f"fractions must be three numbers >= 0 summing to 1, got {list(fractions)!r}"
+        )
     n = len(dataset)
     rng = np.random.default_rng(seed)
     if by == "label":
@@ -455,6 +474,11 @@ def make_loader(
         gen = torch.Generator()
         gen.manual_seed(int(seed))
     return torch.utils.data.DataLoader(
-        dataset, batch_size=batch_size, shuffle=shuffle, generator=gen, num_workers=num_workers,
-        drop_last=drop_last, collate_fn=collate_fn or collate_samples,
+        dataset,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        generator=gen,
+        num_workers=num_workers,
+        drop_last=drop_last,
+        collate_fn=collate_fn or collate_samples,
     )

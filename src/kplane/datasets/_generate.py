@@ -11,95 +11,33 @@ command again resumes.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
 import socket
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kplane.datasets._jobs import Job, Plan, expand
-from kplane.datasets._scenarios import build_scenario
-from kplane.datasets._spec import DatasetSpec, load_spec
-from kplane.datasets._storage import (
-    MANIFEST,
-    MANIFEST_SCHEMA,
-    SCHEMA_VERSION,
-    load_manifest,
-    sample_to_row,
-    save_manifest,
-    sha256_file,
-    shard_name,
-    write_shard,
+from kplane.datasets._jobs import Plan, expand
+from kplane.datasets._resume import (
+    clean_temporaries,
+    directory_lock,
+    kept_shards,
+    open_manifest,
+    validate_spec_buildable,
 )
-from kplane.errors import FormatError, InvalidParameterError, KplaneError, UnsupportedError
+from kplane.datasets._spec import DatasetSpec
+from kplane.datasets._spec_parse import load_spec
+from kplane.datasets._storage import save_manifest, shard_name, write_shard
+from kplane.datasets._workers import RUNNERS, JobFailure, JobResult, run_job
+from kplane.errors import InvalidParameterError, KplaneError, UnsupportedError
 
 __all__ = ["BACKENDS", "GenerationReport", "Progress", "generate", "run_job"]
 
 BACKENDS = ("local", "ray")
-
-
-# ---------------------------------------------------------------------------------------------- the job
-@dataclass(frozen=True)
-class JobResult:
-    """What a worker returns for one job: the shard row and where its time went (seconds)."""
-
-    sample_id: int
-    row: dict[str, Any]
-    build_s: float
-    sim_s: float
-    row_s: float
-
-
-@dataclass(frozen=True)
-class JobFailure:
-    """A job that raised: enough to report it in the driver (exceptions may not pickle)."""
-
-    sample_id: int
-    error: str
-    message: str
-
-
-def run_job(spec: DatasetSpec, job: Job) -> JobResult:
-    """Build the job's scenario, simulate it and return its shard row (the function every backend runs)."""
-    from kplane.sim import simulate
-
-    t0 = time.perf_counter()
-    scenario = build_scenario(spec, job)
-    t1 = time.perf_counter()
-    res = simulate(scenario, duration=spec.simulation.duration, warmup=spec.simulation.warmup, seed=job.sim_seed)
-    t2 = time.perf_counter()
-    ls = res.links
-    links = {"utilisation": ls.utilisation, "loss_ratio": ls.loss_ratio, "mean_occupancy": ls.mean_occupancy,
-             "mean_busy_occupancy": ls.mean_busy_occupancy, "arrivals": ls.arrivals, "drops": ls.drops}
-    row = sample_to_row(scenario, res.kpis, links, info={
-        "sample_id": job.sample_id,
-        "split": spec.topologies[job.entry].split,
-        "topology_entry": job.entry,
-        "topology_instance": job.instance,
-        "routing_variant": job.routing_variant,
-        "intensity": scenario.metadata["intensity"],
-        "traffic_seed": job.traffic_seed,
-        "sim_seed": job.sim_seed,
-        "duration": spec.simulation.duration,
-        "warmup": spec.simulation.warmup,
-        "n_events": res.n_events,
-        "n_packets": res.n_packets,
-    })
-    t3 = time.perf_counter()
-    return JobResult(job.sample_id, row, t1 - t0, t2 - t1, t3 - t2)
-
-
-def _safe_run(spec: DatasetSpec, job: Job) -> JobResult | JobFailure:
-    try:
-        return run_job(spec, job)
-    except Exception as exc:  # reported by the driver with the sample it belongs to
-        return JobFailure(job.sample_id, type(exc).__name__, str(exc))
 
 
 # ---------------------------------------------------------------------------------------------- progress
@@ -184,226 +122,30 @@ class GenerationReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary."""
-        keys = ("n_samples", "n_generated", "shards_kept", "shards_written", "complete", "wall_time_s",
-                "build_s", "sim_s", "row_s", "write_s", "manifest_s", "verify_s", "backend", "workers")
-        d = {k: getattr(self, k) for k in keys}
-        d.update(out_dir=str(self.out_dir), samples_per_s=self.samples_per_s, overhead_s=self.overhead_s,
-                 overhead_share=self.overhead_share)
-        return d
-
-
-# ---------------------------------------------------------------------------------------------- backends
-_WORKER_SPEC: DatasetSpec | None = None
-
-
-def _init_worker(spec: DatasetSpec) -> None:
-    import signal
-
-    global _WORKER_SPEC
-    _WORKER_SPEC = spec
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C and stops the pool
-
-
-def _worker_run(job: Job) -> JobResult | JobFailure:
-    assert _WORKER_SPEC is not None
-    return _safe_run(_WORKER_SPEC, job)
-
-
-def _run_serial(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
-    for job in jobs:
-        yield _safe_run(spec, job)
-
-
-def _run_local(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
-    import multiprocessing as mp
-
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    ctx = mp.get_context(method)
-    if method == "forkserver":
-        ctx.set_forkserver_preload(["kplane.datasets._generate", "kplane.sim"])
-    results: queue.Queue[Any] = queue.Queue()
-    pool = ctx.Pool(processes=workers, initializer=_init_worker, initargs=(spec,))
-    try:
-        window = 4 * workers
-        it = iter(jobs)
-        in_flight = 0
-
-        def submit() -> bool:
-            job = next(it, None)
-            if job is None:
-                return False
-            pool.apply_async(_worker_run, (job,), callback=results.put,
-                             error_callback=lambda e, j=job: results.put(JobFailure(j.sample_id, type(e).__name__,
-                                                                                    str(e))))
-            return True
-
-        while in_flight < window and submit():
-            in_flight += 1
-        while in_flight:
-            while True:
-                try:
-                    item = results.get(timeout=0.2)
-                    break
-                except queue.Empty:
-                    continue
-            in_flight -= 1
-            if submit():
-                in_flight += 1
-            yield item
-        pool.close()
-        pool.join()
-    finally:
-        pool.terminate()
-
-
-def _run_ray(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
-    try:
-        import ray
-    except ImportError:
-        raise UnsupportedError("the ray backend needs Ray: pip install 'kplane[ray]'") from None
-    started = False
-    if not ray.is_initialized():
-        addr = address or os.environ.get("RAY_ADDRESS") or None
-        kwargs: dict[str, Any] = {"address": addr, "ignore_reinit_error": True, "log_to_driver": False}
-        if addr is None:
-            kwargs["num_cpus"] = workers
-        ray.init(**kwargs)
-        started = True
-    try:
-        remote = ray.remote(num_cpus=1)(_safe_run)
-        spec_ref = ray.put(spec)
-        capacity = int(ray.cluster_resources().get("CPU", workers))
-        window = 2 * max(1, capacity)
-        it = iter(jobs)
-        pending: list[Any] = []
-        for job in it:
-            pending.append(remote.remote(spec_ref, job))
-            if len(pending) >= window:
-                break
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            for job in it:
-                pending.append(remote.remote(spec_ref, job))
-                break
-            yield ray.get(done[0])
-    finally:
-        if started:
-            ray.shutdown()
-
-
-# ---------------------------------------------------------------------------------------------- resume
-@contextlib.contextmanager
-def _lock(out: Path) -> Iterator[None]:
-    """One generation per directory: ``.lock`` holds host and pid; a stale lock (dead pid) is taken over."""
-    path = out / ".lock"
-    me = f"{socket.gethostname()} {os.getpid()}"
-    for _ in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            try:
-                host, pid = path.read_text().split()
-                alive = host != socket.gethostname() or _pid_alive(int(pid))
-            except (OSError, ValueError):
-                alive = False
-            if alive:
-                raise InvalidParameterError(
-                    f"{out} is being written by another generation (process {pid} on {host}); wait for it, or "
-                    f"remove {path} if that process is gone"
-                ) from None
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(me)
-        break
-    try:
-        yield
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _fresh_manifest(spec: DatasetSpec) -> dict[str, Any]:
-    from kplane import __version__
-
-    return {
-        "schema": MANIFEST_SCHEMA,
-        "version": SCHEMA_VERSION,
-        "kplane_version": __version__,
-        "spec": spec.to_dict(),
-        "fingerprint": spec.fingerprint(),
-        "shard_size": spec.shard_size,
-        "n_samples_spec": spec.n_samples,
-        "complete": False,
-        "shards": [],
-        "runs": [],
-    }
-
-
-def _open_manifest(out: Path, spec: DatasetSpec) -> dict[str, Any]:
-    if not (out / MANIFEST).exists():
-        leftovers = sorted(p.name for p in out.glob("shard-*.parquet"))
-        if leftovers:  # shards without a manifest cannot be trusted: rewrite them
-            for name in leftovers:
-                (out / name).unlink()
-        return _fresh_manifest(spec)
-    manifest = load_manifest(out)
-    if manifest.get("fingerprint") != spec.fingerprint() or manifest.get("shard_size") != spec.shard_size:
-        raise InvalidParameterError(
-            f"{out} holds a dataset of another spec ({manifest['spec'].get('name')!r}); generate into an "
-            "empty directory, or delete this one to start over"
+        keys = (
+            "n_samples",
+            "n_generated",
+            "shards_kept",
+            "shards_written",
+            "complete",
+            "wall_time_s",
+            "build_s",
+            "sim_s",
+            "row_s",
+            "write_s",
+            "manifest_s",
+            "verify_s",
+            "backend",
+            "workers",
         )
-    return manifest
-
-
-def _kept_shards(out: Path, manifest: dict[str, Any], plan: Plan) -> tuple[dict[int, dict[str, Any]], float]:
-    """Shards of the manifest that match the plan and their hash; the others are dropped from it."""
-    t0 = time.perf_counter()
-    kept: dict[int, dict[str, Any]] = {}
-    for sh in manifest["shards"]:
-        idx = int(sh["index"])
-        path = out / sh["name"]
-        if idx < plan.n_shards:
-            r = plan.shard_range(idx)
-            if sh["first_sample"] != r.start or sh["n_samples"] < len(r):
-                continue
-        if path.is_file() and sha256_file(path) == sh["sha256"]:
-            kept[idx] = sh
-    return kept, time.perf_counter() - t0
-
-
-def _clean_temporaries(out: Path) -> None:
-    for p in list(out.glob(".shard-*.tmp")) + list(out.glob(f".{MANIFEST}.*.tmp")):
-        with contextlib.suppress(FileNotFoundError):
-            p.unlink()
-
-
-def validate_spec_buildable(spec: DatasetSpec) -> None:
-    """Build the first scenario of every topology entry (no simulation), so that a bad generator
-    parameter, an unreadable file or a disconnected topology fails before any job starts."""
-    plan = expand(spec)
-    seen: set[int] = set()
-    for sid in range(min(plan.n_samples, sum(t.count for t in spec.topologies))):
-        job = plan.job(sid)
-        if job.entry in seen:
-            continue
-        seen.add(job.entry)
-        try:
-            build_scenario(spec, job)
-        except KplaneError as exc:
-            raise FormatError(f"cannot build {spec.topologies[job.entry].describe()!r}: {exc}",
-                              field=f"topologies[{job.entry}]") from None
+        d = {k: getattr(self, k) for k in keys}
+        d.update(
+            out_dir=str(self.out_dir),
+            samples_per_s=self.samples_per_s,
+            overhead_s=self.overhead_s,
+            overhead_share=self.overhead_share,
+        )
+        return d
 
 
 # ---------------------------------------------------------------------------------------------- driver
@@ -473,30 +215,40 @@ def generate(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     report = GenerationReport(out_dir=out, n_samples=plan.n_samples, backend=backend, workers=workers)
-    with _lock(out):
-        _clean_temporaries(out)
-        manifest = _open_manifest(out, spec)
-        kept, report.verify_s = _kept_shards(out, manifest, plan)
+    with directory_lock(out):
+        clean_temporaries(out)
+        manifest = open_manifest(out, spec)
+        kept, report.verify_s = kept_shards(out, manifest, plan)
         manifest["shards"] = list(kept.values())
         todo = [k for k in range(plan.n_shards) if k not in kept]
         report.shards_kept = plan.n_shards - len(todo)
         kept_samples = sum(len(plan.shard_range(k)) for k in range(plan.n_shards) if k in kept)
         run_info: dict[str, Any] = {
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
-            "host": socket.gethostname(), "backend": backend, "workers": workers,
-            "python": sys.version.split()[0], "max_samples": max_samples,
+            "host": socket.gethostname(),
+            "backend": backend,
+            "workers": workers,
+            "python": sys.version.split()[0],
+            "max_samples": max_samples,
         }
         manifest["runs"] = [*manifest.get("runs", []), run_info]
         t_run = time.perf_counter()
 
         def tick(done: int) -> None:
             if progress is not None:
-                progress(Progress(done=done, total=plan.n_samples, kept=kept_samples,
-                                  elapsed_s=time.perf_counter() - t_run))
+                progress(
+                    Progress(
+                        done=done,
+                        total=plan.n_samples,
+                        kept=kept_samples,
+                        elapsed_s=time.perf_counter() - t_run,
+                    )
+                )
 
         tick(kept_samples)
         jobs = [j for k in todo for j in plan.jobs(k)]
-        runner = _run_ray if backend == "ray" else (_run_serial if workers == 1 else _run_local)
+        kind = backend if backend == "ray" else ("serial" if workers == 1 or len(jobs) <= 1 else "local")
+        runner = RUNNERS["serial" if not jobs else kind]
         pending: dict[int, dict[int, JobResult]] = {k: {} for k in todo}
         done = kept_samples
         try:
@@ -520,8 +272,9 @@ def generate(
         finally:
             run_info["wall_time_s"] = round(time.perf_counter() - t_start, 3)
             run_info["samples_generated"] = report.n_generated
-            manifest["complete"] = (plan.n_samples == spec.n_samples
-                                    and len(manifest["shards"]) >= plan.n_shards)
+            manifest["complete"] = (
+                plan.n_samples == spec.n_samples and len(manifest["shards"]) >= plan.n_shards
+            )
             t0 = time.perf_counter()
             save_manifest(out, manifest)
             report.manifest_s += time.perf_counter() - t0
@@ -530,8 +283,14 @@ def generate(
     return report
 
 
-def _finish_shard(out: Path, manifest: dict[str, Any], plan: Plan, shard: int, results: dict[int, JobResult],
-                  report: GenerationReport) -> None:
+def _finish_shard(
+    out: Path,
+    manifest: dict[str, Any],
+    plan: Plan,
+    shard: int,
+    results: dict[int, JobResult],
+    report: GenerationReport,
+) -> None:
     t0 = time.perf_counter()
     rows = [results[i].row for i in sorted(results)]
     name = shard_name(shard)
@@ -539,13 +298,19 @@ def _finish_shard(out: Path, manifest: dict[str, Any], plan: Plan, shard: int, r
     t1 = time.perf_counter()
     r = plan.shard_range(shard)
     manifest["shards"] = [s for s in manifest["shards"] if s["index"] != shard]
-    manifest["shards"].append({
-        "name": name, "index": shard, "first_sample": r.start, "n_samples": len(r), "sha256": digest,
-        "bytes": size,
-        "sim_wall_time_s": round(sum(x.sim_s for x in results.values()), 6),
-        "build_time_s": round(sum(x.build_s for x in results.values()), 6),
-        "n_events": int(sum(x.row["n_events"] for x in results.values())),
-    })
+    manifest["shards"].append(
+        {
+            "name": name,
+            "index": shard,
+            "first_sample": r.start,
+            "n_samples": len(r),
+            "sha256": digest,
+            "bytes": size,
+            "sim_wall_time_s": round(sum(x.sim_s for x in results.values()), 6),
+            "build_time_s": round(sum(x.build_s for x in results.values()), 6),
+            "n_events": int(sum(x.row["n_events"] for x in results.values())),
+        }
+    )
     save_manifest(out, manifest)
     report.write_s += t1 - t0
     report.manifest_s += time.perf_counter() - t1

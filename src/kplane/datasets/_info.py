@@ -35,16 +35,25 @@ class _Range:
     def to_dict(self) -> dict[str, Any]:
         if not self.n:
             return {"min": None, "mean": None, "max": None, "count": 0, "missing": self.nan}
-        return {"min": self.lo, "mean": self.total / self.n, "max": self.hi, "count": self.n, "missing": self.nan}
+        return {
+            "min": self.lo,
+            "mean": self.total / self.n,
+            "max": self.hi,
+            "count": self.n,
+            "missing": self.nan,
+        }
 
 
 def _flat(table: pa.Table, name: str) -> np.ndarray:
-    return np.asarray(pc.list_flatten(table.column(name).combine_chunks()).to_numpy(zero_copy_only=False),
-                      dtype=np.float64)
+    return np.asarray(
+        pc.list_flatten(table.column(name).combine_chunks()).to_numpy(zero_copy_only=False), dtype=np.float64
+    )
 
 
 def _lengths(table: pa.Table, name: str) -> np.ndarray:
-    return np.asarray(pc.list_value_length(table.column(name).combine_chunks()).to_numpy(zero_copy_only=False))
+    return np.asarray(
+        pc.list_value_length(table.column(name).combine_chunks()).to_numpy(zero_copy_only=False)
+    )
 
 
 def dataset_info(root: str | Path) -> dict[str, Any]:
@@ -68,20 +77,49 @@ def dataset_info(root: str | Path) -> dict[str, Any]:
     shards = sorted(manifest["shards"], key=lambda s: s["index"])
     topo: dict[str, dict[str, Any]] = {}
     splits: dict[str, int] = {}
-    ranges = {k: _Range() for k in ("intensity", "total_rate", "path_rate", "mean_delay", "jitter", "loss_ratio",
-                                    "link_utilisation")}
+    ranges = {
+        k: _Range()
+        for k in (
+            "intensity",
+            "total_rate",
+            "path_rate",
+            "mean_delay",
+            "jitter",
+            "loss_ratio",
+            "link_utilisation",
+        )
+    }
     lossy = 0
     n_paths_total = 0
-    cols = ["topology", "split", "intensity", "node_names", "link_src", "path_src", "offered_rate", "mean_delay",
-            "jitter", "loss_ratio", "link_utilisation"]
+    cols = [
+        "topology",
+        "split",
+        "intensity",
+        "node_names",
+        "link_src",
+        "path_src",
+        "offered_rate",
+        "mean_delay",
+        "jitter",
+        "loss_ratio",
+        "link_utilisation",
+    ]
     for sh in shards:
         t = read_shard(root / sh["name"], sha256=sh["sha256"], columns=cols)
         names = t.column("topology").to_pylist()
         labels = t.column("split").to_pylist()
         nodes, links, paths = _lengths(t, "node_names"), _lengths(t, "link_src"), _lengths(t, "path_src")
         for i, nm in enumerate(names):
-            d = topo.setdefault(nm, {"samples": 0, "split": labels[i], "nodes": int(nodes[i]),
-                                     "links": int(links[i]), "paths": int(paths[i])})
+            d = topo.setdefault(
+                nm,
+                {
+                    "samples": 0,
+                    "split": labels[i],
+                    "nodes": int(nodes[i]),
+                    "links": int(links[i]),
+                    "paths": int(paths[i]),
+                },
+            )
             d["samples"] += 1
             splits[labels[i]] = splits.get(labels[i], 0) + 1
         ranges["intensity"].add(t.column("intensity").to_numpy(zero_copy_only=False))
@@ -97,7 +135,10 @@ def dataset_info(root: str | Path) -> dict[str, Any]:
     sim_wall = float(sum(float(s.get("sim_wall_time_s", 0.0)) for s in shards))
     n_present = sum(int(s["n_samples"]) for s in shards)
     labels_out = {k: ranges[k].to_dict() for k in ("mean_delay", "jitter", "loss_ratio", "link_utilisation")}
-    labels_out["paths_with_loss"] = {"count": lossy, "share": lossy / n_paths_total if n_paths_total else None}
+    labels_out["paths_with_loss"] = {
+        "count": lossy,
+        "share": lossy / n_paths_total if n_paths_total else None,
+    }
     return {
         "root": str(root),
         "name": spec.get("name"),
@@ -111,8 +152,10 @@ def dataset_info(root: str | Path) -> dict[str, Any]:
         "bytes": int(sum(int(s.get("bytes", 0)) for s in shards)),
         "topologies": dict(sorted(topo.items())),
         "splits": splits,
-        "traffic": {"model": spec.get("traffic", {}).get("model"),
-                    **{k: ranges[k].to_dict() for k in ("intensity", "total_rate", "path_rate")}},
+        "traffic": {
+            "model": spec.get("traffic", {}).get("model"),
+            **{k: ranges[k].to_dict() for k in ("intensity", "total_rate", "path_rate")},
+        },
         "labels": labels_out,
         "simulation": dict(spec.get("simulation", {})),
         "cost": {
@@ -157,8 +200,14 @@ def export_datanet(
     from kplane.datasets._dataset import KplaneDataset
     from kplane.network.io import DatanetSample, write_datanet
 
-    if isinstance(samples_per_tarball, bool) or not isinstance(samples_per_tarball, int) or samples_per_tarball < 1:
-        raise InvalidParameterError(f"samples_per_tarball must be a whole number >= 1, got {samples_per_tarball!r}")
+    if (
+        isinstance(samples_per_tarball, bool)
+        or not isinstance(samples_per_tarball, int)
+        or samples_per_tarball < 1
+    ):
+        raise InvalidParameterError(
+            f"samples_per_tarball must be a whole number >= 1, got {samples_per_tarball!r}"
+        )
     ds = KplaneDataset(root)
     n = len(ds)
     if n == 0:
@@ -169,9 +218,17 @@ def export_datanet(
         chunk = []
         for i in range(start, min(n, start + samples_per_tarball)):
             s = ds.get(i)
-            chunk.append(DatanetSample(s.scenario, s.kpis, {
-                "sim_time": s.metadata["sim_time"], "stable": True, "sample_id": s.metadata["sample_id"],
-            }))
+            chunk.append(
+                DatanetSample(
+                    s.scenario,
+                    s.kpis,
+                    {
+                        "sim_time": s.metadata["sim_time"],
+                        "stable": True,
+                        "sample_id": s.metadata["sample_id"],
+                    },
+                )
+            )
         out.append(write_datanet(chunk, out_dir, name=f"results_{slug}_{start // samples_per_tarball:05d}"))
         if progress is not None:
             progress(min(n, start + samples_per_tarball), n)

@@ -166,8 +166,9 @@ def expand(spec: DatasetSpec, max_samples: int | None = None) -> Plan:
     InvalidParameterError
         If ``max_samples`` is not a positive whole number.
     """
-    if max_samples is not None and (isinstance(max_samples, bool) or not isinstance(max_samples, int)
-                                    or max_samples < 1):
+    if max_samples is not None and (
+        isinstance(max_samples, bool) or not isinstance(max_samples, int) or max_samples < 1
+    ):
         raise InvalidParameterError(f"max_samples must be a whole number >= 1, got {max_samples!r}")
     units = [(e, i, spec.samples_of(t)) for e, t in enumerate(spec.topologies) for i in range(t.count)]
     order: list[tuple[int, int, int]] = []

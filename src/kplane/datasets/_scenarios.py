@@ -41,12 +41,13 @@ def read_topology_file(path: str | Path) -> Topology:
         return io.read_gml(p)
     raise FormatError(
         "unrecognised topology file; expected a kplane scenario .json, a GML graph (.gml, datanet "
-        "graphs .txt) or .graphml", file=str(p)
+        "graphs .txt) or .graphml",
+        file=str(p),
     )
 
 
 def pair_rate_scale(spec: DatasetSpec, n_nodes: int) -> float:
-    """Largest mean pair rate (bit/s) the traffic model draws for an ``n_nodes`` network: 1000·high·TI/(N−1)."""
+    """Largest mean pair rate (bit/s) drawn for an ``n_nodes`` network: 1000·high·TI/(N−1)."""
     t = spec.traffic
     if t.max_pair_rate is not None:
         return t.high * t.max_pair_rate[1]
@@ -74,11 +75,12 @@ def _capacities(topo: Topology, rule: CapacityRule, spec: DatasetSpec, seed: int
         need = edge_load / rule.target_utilisation
         idx = np.minimum(np.searchsorted(choices, need, side="left"), choices.shape[0] - 1)
         topo = topo.replace(capacity=choices[idx][edge])
-    return assign_queue_sizes(topo, list(rule.queue_size) if len(rule.queue_size) > 1 else rule.queue_size[0],
-                              seed=rng)
+    return assign_queue_sizes(
+        topo, list(rule.queue_size) if len(rule.queue_size) > 1 else rule.queue_size[0], seed=rng
+    )
 
 
-def _base_topology(entry: TopologySource, seed: int, instance: int) -> Topology:
+def _base_topology(entry: TopologySource, seed: int, index: int, instance: int) -> Topology:
     from kplane.network import topologies
 
     if entry.name is not None:
@@ -97,7 +99,7 @@ def _base_topology(entry: TopologySource, seed: int, instance: int) -> Topology:
             params["max_tries"] = int(params["max_tries"])
         topo = gen(n, seed=rng, **params)
         base = entry.label or entry.generator.replace("_", "-")
-        label = f"{base}-{n}-{instance}"
+        label = f"{base}-{n}-{index}.{instance}"
     else:
         topo = read_topology_file(str(entry.file))
         label = entry.label or Path(str(entry.file)).stem
@@ -111,7 +113,7 @@ def build_instance(spec: DatasetSpec, entry: int, instance: int) -> tuple[Topolo
     Returns
     -------
     topology : Topology
-        Named by the entry's label (bundled name, ``<generator>-<n>-<instance>`` or file stem).
+        Named by the entry's label (bundled name, ``<generator>-<n>-<entry>.<instance>`` or file stem).
     routings : tuple of Routing
         ``spec.routing.variants`` routings over all ordered pairs; variant 0 is shortest-path routing.
     """
@@ -124,13 +126,14 @@ def build_instance(spec: DatasetSpec, entry: int, instance: int) -> tuple[Topolo
 
     src = spec.topologies[entry]
     seeds = instance_seeds(spec.seed, entry, instance)
-    topo = _base_topology(src, seeds[TOPOLOGY], instance)
+    topo = _base_topology(src, seeds[TOPOLOGY], entry, instance)
     rule = src.capacities or spec.capacities
     topo = _capacities(topo, rule, spec, seeds[CAPACITY])
     r = spec.routing
     if r.method == "perturbed":
-        routings = perturbed_routings(topo, r.variants, n_links=r.perturb_links, delta=r.perturb_delta,
-                                      seed=seeds[ROUTING])
+        routings = perturbed_routings(
+            topo, r.variants, n_links=r.perturb_links, delta=r.perturb_delta, seed=seeds[ROUTING]
+        )
     else:
         base = shortest_path_routing(topo)
         routings = [base]
@@ -151,8 +154,13 @@ def _traffic(spec: DatasetSpec, topo: Topology, job: Job) -> tuple[Traffic, floa
     t = spec.traffic
     sizes = PacketSizeDistribution(np.asarray(t.packet_sizes), np.asarray(t.packet_probs))
     if t.model == "gravity":
-        traffic = gravity_traffic(topo, job.traffic_level, weights=t.weights,  # type: ignore[arg-type]
-                                  seed=job.traffic_seed, packet_sizes=sizes)
+        traffic = gravity_traffic(
+            topo,
+            job.traffic_level,
+            weights=t.weights,  # type: ignore[arg-type]
+            seed=job.traffic_seed,
+            packet_sizes=sizes,
+        )
         return traffic, float("nan")
     ti = job.traffic_level
     if t.max_pair_rate is not None:

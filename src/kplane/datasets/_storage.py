@@ -26,7 +26,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kplane.errors import FormatError, SchemaVersionError
-from kplane.network import PERCENTILE_LEVELS, PacketSizeDistribution, PathKPIs, Routing, Scenario, Topology, Traffic
+from kplane.network import (
+    PERCENTILE_LEVELS,
+    PacketSizeDistribution,
+    PathKPIs,
+    Routing,
+    Scenario,
+    Topology,
+    Traffic,
+)
 from kplane.network._kpis import _jsonable
 from kplane.utils import atomic_write_bytes, atomic_write_text
 
@@ -58,7 +66,11 @@ _PCT = tuple(f"delay_p{lv}" for lv in PERCENTILE_LEVELS)
 COLUMNS: dict[str, tuple[pa.DataType, str, str]] = {
     "sample_id": (_I64, "", "position of the sample in the spec's plan (global, stable)"),
     "split": (_STR, "", "split label of the topology entry: train, validation or test"),
-    "topology": (_STR, "", "topology name (bundled name, <generator>-<n>-<instance> or file stem)"),
+    "topology": (
+        _STR,
+        "",
+        "topology name (bundled name, <generator>-<n>-<entry>.<instance>, file stem or label)",
+    ),
     "topology_entry": (_I32, "", "index of the [[topologies]] entry in the spec"),
     "topology_instance": (_I32, "", "instance of that entry (generators draw several)"),
     "routing_variant": (_I32, "", "routing variant of the instance (0 = shortest path)"),
@@ -85,8 +97,10 @@ COLUMNS: dict[str, tuple[pa.DataType, str, str]] = {
     "mean_delay": (pa.list_(_F64), "s", "mean end-to-end delay of delivered packets (NaN: none)"),
     "jitter": (pa.list_(_F64), "s^2", "variance of the end-to-end delay"),
     "mean_log_delay": (pa.list_(_F64), "ln s", "mean of ln(delay / 1 s)"),
-    **{c: (pa.list_(_F64), "s", f"{lv}th percentile of the delay") for c, lv in zip(_PCT, PERCENTILE_LEVELS,
-                                                                                   strict=True)},
+    **{
+        c: (pa.list_(_F64), "s", f"{lv}th percentile of the delay")
+        for c, lv in zip(_PCT, PERCENTILE_LEVELS, strict=True)
+    },
     "mean_delay_ci": (pa.list_(_F64), "s", "half-width of a 95% batch-means confidence interval"),
     "loss_ratio": (pa.list_(_F64), "", "dropped / (delivered + dropped) packets of the path"),
     "delivered": (pa.list_(_F64), "packets", "packets delivered in the measurement window"),
@@ -94,8 +108,11 @@ COLUMNS: dict[str, tuple[pa.DataType, str, str]] = {
     "link_utilisation": (pa.list_(_F64), "", "fraction of the window the link transmitted"),
     "link_loss_ratio": (pa.list_(_F64), "", "drops / arrivals at the link's port (NaN: no arrival)"),
     "link_mean_occupancy": (pa.list_(_F64), "packets", "time-average packets at the port (in service incl.)"),
-    "link_mean_busy_occupancy": (pa.list_(_F64), "packets",
-                                 "time-average packets at the port while it is busy (NaN: never busy)"),
+    "link_mean_busy_occupancy": (
+        pa.list_(_F64),
+        "packets",
+        "time-average packets at the port while it is busy (NaN: never busy)",
+    ),
     "link_arrivals": (pa.list_(_F64), "packets", "packets that arrived at the port in the window"),
     "link_drops": (pa.list_(_F64), "packets", "packets dropped at the port in the window"),
     "n_events": (_I64, "", "events the simulator processed"),
@@ -103,18 +120,32 @@ COLUMNS: dict[str, tuple[pa.DataType, str, str]] = {
 }
 """Every shard column: arrow type, unit and meaning (the documented schema)."""
 
-_PATH_FLOATS = ("mean_delay", "jitter", "mean_log_delay", *_PCT, "mean_delay_ci", "loss_ratio",
-                "delivered", "dropped")
-_LINK_STATS = {"link_utilisation": "utilisation", "link_loss_ratio": "loss_ratio",
-               "link_mean_occupancy": "mean_occupancy", "link_mean_busy_occupancy": "mean_busy_occupancy",
-               "link_arrivals": "arrivals", "link_drops": "drops"}
+_PATH_FLOATS = (
+    "mean_delay",
+    "jitter",
+    "mean_log_delay",
+    *_PCT,
+    "mean_delay_ci",
+    "loss_ratio",
+    "delivered",
+    "dropped",
+)
+_LINK_STATS = {
+    "link_utilisation": "utilisation",
+    "link_loss_ratio": "loss_ratio",
+    "link_mean_occupancy": "mean_occupancy",
+    "link_mean_busy_occupancy": "mean_busy_occupancy",
+    "link_arrivals": "arrivals",
+    "link_drops": "drops",
+}
 
 
 def table_schema() -> pa.Schema:
     """The arrow schema of a shard, with ``kplane.schema``/``kplane.schema_version`` metadata."""
-    return pa.schema([pa.field(k, t) for k, (t, _, _) in COLUMNS.items()],
-                     metadata={"kplane.schema": "kplane.dataset.shard",
-                               "kplane.schema_version": str(SCHEMA_VERSION)})
+    return pa.schema(
+        [pa.field(k, t) for k, (t, _, _) in COLUMNS.items()],
+        metadata={"kplane.schema": "kplane.dataset.shard", "kplane.schema_version": str(SCHEMA_VERSION)},
+    )
 
 
 def shard_name(index: int) -> str:
@@ -153,9 +184,23 @@ def sample_to_row(
         return nan if a is None else np.asarray(a, dtype=np.float64)
 
     pct = kpis.percentiles if kpis.percentiles is not None else np.full((routing.n_paths, len(_PCT)), np.nan)
-    row: dict[str, Any] = {k: info[k] for k in ("sample_id", "split", "topology_entry", "topology_instance",
-                                               "routing_variant", "intensity", "traffic_seed", "sim_seed",
-                                               "duration", "warmup", "n_events", "n_packets")}
+    row: dict[str, Any] = {
+        k: info[k]
+        for k in (
+            "sample_id",
+            "split",
+            "topology_entry",
+            "topology_instance",
+            "routing_variant",
+            "intensity",
+            "traffic_seed",
+            "sim_seed",
+            "duration",
+            "warmup",
+            "n_events",
+            "n_packets",
+        )
+    }
     row.update(
         topology=topo.name,
         node_names=list(topo.node_names),
@@ -193,8 +238,11 @@ def _list_array(values: Sequence[np.ndarray], typ: pa.DataType) -> pa.Array:
     lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
     flat = np.concatenate([np.asarray(v) for v in values]) if values else np.zeros(0)
-    inner = pa.array(flat, type=typ.value_type) if not pa.types.is_string(typ.value_type) else pa.array(
-        [str(x) for x in flat], type=_STR)
+    inner = (
+        pa.array(flat, type=typ.value_type)
+        if not pa.types.is_string(typ.value_type)
+        else pa.array([str(x) for x in flat], type=_STR)
+    )
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), inner)
 
 
@@ -208,8 +256,9 @@ def _nested(pairs: Sequence[tuple[np.ndarray, np.ndarray]], typ: pa.DataType) ->
         base += len(v)
         count += len(off) - 1
         outer.append(count)
-    inner = pa.ListArray.from_arrays(pa.array(np.concatenate(inner_offsets).astype(np.int32)),
-                                     pa.array(flat, type=inner_type))
+    inner = pa.ListArray.from_arrays(
+        pa.array(np.concatenate(inner_offsets).astype(np.int32)), pa.array(flat, type=inner_type)
+    )
     return pa.ListArray.from_arrays(pa.array(np.asarray(outer, dtype=np.int32)), inner)
 
 
@@ -224,8 +273,12 @@ def rows_to_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
             pairs = []
             for dists in vals:
                 lens = [len(d) for d in dists]
-                pairs.append((np.concatenate(dists).astype(np.float64),
-                              np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)))
+                pairs.append(
+                    (
+                        np.concatenate(dists).astype(np.float64),
+                        np.concatenate([[0], np.cumsum(lens)]).astype(np.int64),
+                    )
+                )
             cols[name] = _nested(pairs, typ)
         elif pa.types.is_list(typ):
             cols[name] = _list_array(vals, typ)
@@ -237,8 +290,9 @@ def rows_to_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
 def serialize_shard(rows: Sequence[Mapping[str, Any]]) -> bytes:
     """The Parquet bytes of a shard (zstd, one row group; deterministic for the same rows)."""
     buf = io.BytesIO()
-    pq.write_table(rows_to_table(rows), buf, compression="zstd", row_group_size=max(1, len(rows)),
-                   write_statistics=False)
+    pq.write_table(
+        rows_to_table(rows), buf, compression="zstd", row_group_size=max(1, len(rows)), write_statistics=False
+    )
     return buf.getvalue()
 
 
@@ -258,7 +312,9 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def read_shard(path: str | Path, *, sha256: str | None = None, columns: Sequence[str] | None = None) -> pa.Table:
+def read_shard(
+    path: str | Path, *, sha256: str | None = None, columns: Sequence[str] | None = None
+) -> pa.Table:
     """Read a shard, checking its hash (when given) and its schema.
 
     Raises
@@ -276,9 +332,11 @@ def read_shard(path: str | Path, *, sha256: str | None = None, columns: Sequence
     if sha256 is not None:
         got = hashlib.sha256(data).hexdigest()
         if got != sha256:
-            raise FormatError(f"shard corrupted: sha256 {got[:12]}… differs from the manifest's "
-                              f"{sha256[:12]}…; run `kplane dataset generate` again to regenerate it",
-                              file=str(path))
+            raise FormatError(
+                f"shard corrupted: sha256 {got[:12]}… differs from the manifest's "
+                f"{sha256[:12]}…; run `kplane dataset generate` again to regenerate it",
+                file=str(path),
+            )
     try:
         pf = pq.ParquetFile(pa.BufferReader(data))
         meta = pf.schema_arrow.metadata or {}
@@ -286,17 +344,21 @@ def read_shard(path: str | Path, *, sha256: str | None = None, columns: Sequence
         if version is None or meta.get(b"kplane.schema") != b"kplane.dataset.shard":
             raise FormatError("not a kplane dataset shard (no kplane.schema metadata)", file=str(path))
         if int(version) != SCHEMA_VERSION:
-            raise SchemaVersionError(f"shard schema version {int(version)}; this kplane reads "
-                                     f"version {SCHEMA_VERSION}", file=str(path))
+            raise SchemaVersionError(
+                f"shard schema version {int(version)}; this kplane reads version {SCHEMA_VERSION}",
+                file=str(path),
+            )
         table = pf.read(columns=list(columns) if columns is not None else None)
     except (pa.ArrowException, OSError, ValueError) as exc:
         if isinstance(exc, FormatError):
             raise
         raise FormatError(f"shard unreadable: {exc}", file=str(path)) from None
     want = table_schema()
-    for name in (columns if columns is not None else COLUMNS):
+    for name in columns if columns is not None else COLUMNS:
         if name not in table.column_names or not table.schema.field(name).type.equals(want.field(name).type):
-            raise FormatError(f"shard column {name!r} missing or of the wrong type", file=str(path), field=name)
+            raise FormatError(
+                f"shard column {name!r} missing or of the wrong type", file=str(path), field=name
+            )
     return table
 
 
@@ -315,8 +377,9 @@ def _nested_row(col: pa.Array, i: int) -> tuple[np.ndarray, np.ndarray]:
     return flat, offsets - offsets[0]
 
 
-def row_to_sample(table: pa.Table, i: int, *, source: str = "") -> tuple[Scenario, PathKPIs, dict[str, Any],
-                                                                         dict[str, Any]]:
+def row_to_sample(
+    table: pa.Table, i: int, *, source: str = ""
+) -> tuple[Scenario, PathKPIs, dict[str, Any], dict[str, Any]]:
     """Rebuild row ``i`` of a shard table: ``(scenario, kpis, link_stats, metadata)``.
 
     ``link_stats`` has arrays of shape (n_links,) ``utilisation``, ``loss_ratio``, ``mean_occupancy``,
@@ -332,9 +395,12 @@ def row_to_sample(table: pa.Table, i: int, *, source: str = "") -> tuple[Scenari
     names = [str(x) for x in c["node_names"][i].as_py()]
     links = np.stack([_flat(c["link_src"], i, np.int64), _flat(c["link_dst"], i, np.int64)], axis=1)
     topo = Topology(
-        node_names=tuple(names), links=links, capacity=_flat(c["capacity"], i, np.float64),
+        node_names=tuple(names),
+        links=links,
+        capacity=_flat(c["capacity"], i, np.float64),
         queue_size=_flat(c["queue_size"], i, np.int64),
-        propagation_delay=_flat(c["propagation_delay"], i, np.float64), name=scalar("topology"),
+        propagation_delay=_flat(c["propagation_delay"], i, np.float64),
+        name=scalar("topology"),
     )
     pairs = np.stack([_flat(c["path_src"], i, np.int64), _flat(c["path_dst"], i, np.int64)], axis=1)
     flat, offsets = _nested_row(c["path_links"], i)
@@ -348,23 +414,63 @@ def row_to_sample(table: pa.Table, i: int, *, source: str = "") -> tuple[Scenari
     tos[pairs[:, 0], pairs[:, 1]] = _flat(c["path_tos"], i, np.int64)
     sz, so = _nested_row(c["packet_sizes"], i)
     pr, _ = _nested_row(c["packet_probs"], i)
-    dists = tuple(PacketSizeDistribution(sz[so[k]:so[k + 1]], pr[so[k]:so[k + 1]]) for k in range(len(so) - 1))
-    traffic = Traffic(rate=rate, packet_sizes=dists, size_class=size_class, tos=tos, arrival=scalar("arrival"))
-    meta: dict[str, Any] = {k: scalar(k) for k in ("sample_id", "split", "topology", "topology_entry",
-                                                   "topology_instance", "routing_variant", "intensity",
-                                                   "traffic_seed", "sim_seed", "duration", "warmup",
-                                                   "n_events", "n_packets")}
+    dists = tuple(
+        PacketSizeDistribution(sz[so[k] : so[k + 1]], pr[so[k] : so[k + 1]]) for k in range(len(so) - 1)
+    )
+    traffic = Traffic(
+        rate=rate, packet_sizes=dists, size_class=size_class, tos=tos, arrival=scalar("arrival")
+    )
+    meta: dict[str, Any] = {
+        k: scalar(k)
+        for k in (
+            "sample_id",
+            "split",
+            "topology",
+            "topology_entry",
+            "topology_instance",
+            "routing_variant",
+            "intensity",
+            "traffic_seed",
+            "sim_seed",
+            "duration",
+            "warmup",
+            "n_events",
+            "n_packets",
+        )
+    }
     meta["sim_time"] = meta["duration"] - meta["warmup"]
     meta["source"] = source
-    scenario = Scenario(topo, routing, traffic, name=f"{topo.name}-r{meta['routing_variant']}-s{meta['sample_id']}",
-                        metadata={k: meta[k] for k in ("sample_id", "split", "topology", "routing_variant",
-                                                       "intensity", "traffic_seed", "sim_seed")})
+    scenario = Scenario(
+        topo,
+        routing,
+        traffic,
+        name=f"{topo.name}-r{meta['routing_variant']}-s{meta['sample_id']}",
+        metadata={
+            k: meta[k]
+            for k in (
+                "sample_id",
+                "split",
+                "topology",
+                "routing_variant",
+                "intensity",
+                "traffic_seed",
+                "sim_seed",
+            )
+        },
+    )
     f = {k: _flat(c[k], i, np.float64) for k in _PATH_FLOATS}
     kpis = PathKPIs(
-        pairs=pairs, mean_delay=f["mean_delay"], jitter=f["jitter"], loss_ratio=f["loss_ratio"],
-        mean_log_delay=f["mean_log_delay"], percentiles=np.stack([f[k] for k in _PCT], axis=1),
-        delivered=f["delivered"], dropped=f["dropped"], mean_delay_ci=f["mean_delay_ci"],
-        offered_rate=_flat(c["offered_rate"], i, np.float64), node_names=topo.node_names,
+        pairs=pairs,
+        mean_delay=f["mean_delay"],
+        jitter=f["jitter"],
+        loss_ratio=f["loss_ratio"],
+        mean_log_delay=f["mean_log_delay"],
+        percentiles=np.stack([f[k] for k in _PCT], axis=1),
+        delivered=f["delivered"],
+        dropped=f["dropped"],
+        mean_delay_ci=f["mean_delay_ci"],
+        offered_rate=_flat(c["offered_rate"], i, np.float64),
+        node_names=topo.node_names,
         metadata={"model": "kplane.sim", "scenario": scenario.name},
     )
     link_stats = {key: _flat(c[col], i, np.float64) for col, key in _LINK_STATS.items()}
@@ -390,11 +496,17 @@ def load_manifest(root: str | Path) -> dict[str, Any]:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FormatError(f"manifest is not valid JSON: {exc}", file=str(path)) from None
     if not isinstance(data, dict) or data.get("schema") != MANIFEST_SCHEMA:
-        raise FormatError(f"not a kplane dataset manifest (schema must be {MANIFEST_SCHEMA!r})", file=str(path),
-                          field="schema")
+        raise FormatError(
+            f"not a kplane dataset manifest (schema must be {MANIFEST_SCHEMA!r})",
+            file=str(path),
+            field="schema",
+        )
     if data.get("version") != SCHEMA_VERSION:
-        raise SchemaVersionError(f"dataset schema version {data.get('version')!r}; this kplane reads version "
-                                 f"{SCHEMA_VERSION}", file=str(path), field="version")
+        raise SchemaVersionError(
+            f"dataset schema version {data.get('version')!r}; this kplane reads version {SCHEMA_VERSION}",
+            file=str(path),
+            field="version",
+        )
     for key, typ in (("shards", list), ("spec", dict)):
         if not isinstance(data.get(key), typ):
             raise FormatError(f"expected {typ.__name__}", file=str(path), field=key)

@@ -47,8 +47,15 @@ class VerifyReport:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
-        return {"root": str(self.root), "ok": self.ok, "n_shards": self.n_shards, "n_samples": self.n_samples,
-                "problems": self.problems, "notes": self.notes, "bad_shards": self.bad_shards}
+        return {
+            "root": str(self.root),
+            "ok": self.ok,
+            "n_shards": self.n_shards,
+            "n_samples": self.n_samples,
+            "problems": self.problems,
+            "notes": self.notes,
+            "bad_shards": self.bad_shards,
+        }
 
 
 def _flat(table: pa.Table, name: str) -> np.ndarray:
@@ -57,7 +64,9 @@ def _flat(table: pa.Table, name: str) -> np.ndarray:
 
 
 def _lengths(table: pa.Table, name: str) -> np.ndarray:
-    return np.asarray(pc.list_value_length(table.column(name).combine_chunks()).to_numpy(zero_copy_only=False))
+    return np.asarray(
+        pc.list_value_length(table.column(name).combine_chunks()).to_numpy(zero_copy_only=False)
+    )
 
 
 def _row_of(lengths: np.ndarray, flat_index: int) -> int:
@@ -78,8 +87,11 @@ def _check_labels(table: pa.Table, name: str) -> list[str]:
     for col, (typ, _, _) in COLUMNS.items():
         if not pa.types.is_list(typ) or col in ("node_names", "packet_sizes", "packet_probs"):
             continue
-        want = n_links if col.startswith("link_") or col in ("capacity", "queue_size", "propagation_delay") \
+        want = (
+            n_links
+            if col.startswith("link_") or col in ("capacity", "queue_size", "propagation_delay")
             else n_paths
+        )
         got = _lengths(table, col)
         if (got != want).any():
             r = int(np.flatnonzero(got != want)[0])
@@ -92,15 +104,19 @@ def _check_labels(table: pa.Table, name: str) -> list[str]:
     path_row = np.repeat(np.arange(len(n_paths)), n_paths)
     hop_row = np.repeat(path_row, hops) if hops.sum() else np.zeros(0, dtype=np.int64)
     if (flat_links < 0).any() or (flat_links >= n_links[hop_row]).any():
-        bad("a path uses a link id outside the topology", int(hop_row[np.flatnonzero(
-            (flat_links < 0) | (flat_links >= n_links[hop_row]))[0]]))
+        bad(
+            "a path uses a link id outside the topology",
+            int(hop_row[np.flatnonzero((flat_links < 0) | (flat_links >= n_links[hop_row]))[0]]),
+        )
     if (hops < 1).any():
         bad("a path has no link", int(path_row[np.flatnonzero(hops < 1)[0]]))
     for col in ("path_src", "path_dst"):
         v = _flat(table, col)
         if ((v < 0) | (v >= n_nodes[path_row])).any():
-            bad(f"{col} refers to a node outside the topology", int(path_row[np.flatnonzero(
-                (v < 0) | (v >= n_nodes[path_row]))[0]]))
+            bad(
+                f"{col} refers to a node outside the topology",
+                int(path_row[np.flatnonzero((v < 0) | (v >= n_nodes[path_row]))[0]]),
+            )
     checks = (
         ("mean_delay", 0.0, None, "mean delay must be >= 0 s"),
         ("jitter", 0.0, None, "jitter must be >= 0 s²"),
@@ -117,7 +133,7 @@ def _check_labels(table: pa.Table, name: str) -> list[str]:
         fin = np.isfinite(v)
         wrong = fin & ((v < lo) | (v > hi if hi is not None else False))
         if wrong.any():
-            bad(f"{msg}, got {v[wrong][0]!r}", int(path_row[np.flatnonzero(wrong)[0]]))
+            bad(f"{msg}, got {float(v[wrong][0]):g}", int(path_row[np.flatnonzero(wrong)[0]]))
     delivered = _flat(table, "delivered")
     mean = _flat(table, "mean_delay")
     miss = (delivered > 0) & ~np.isfinite(mean)
@@ -127,8 +143,10 @@ def _check_labels(table: pa.Table, name: str) -> list[str]:
     with np.errstate(invalid="ignore"):
         dec = (np.diff(pct, axis=1) < -1e-12 * np.maximum(1.0, np.abs(pct[:, 1:]))).any(axis=1)
     if dec.any():
-        bad("delay percentiles decrease (p10 <= p20 <= p50 <= p80 <= p90 expected)",
-            int(path_row[np.flatnonzero(dec)[0]]))
+        bad(
+            "delay percentiles decrease (p10 <= p20 <= p50 <= p80 <= p90 expected)",
+            int(path_row[np.flatnonzero(dec)[0]]),
+        )
     link_row = np.repeat(np.arange(len(n_links)), n_links)
     util = _flat(table, "link_utilisation")
     loss = _flat(table, "link_loss_ratio")
@@ -143,7 +161,7 @@ def _check_labels(table: pa.Table, name: str) -> list[str]:
     ):
         if cond.any():
             i = int(np.flatnonzero(cond)[0])
-            bad(f"{msg}, got {arr[i]!r}", int(link_row[i]))
+            bad(f"{msg}, got {float(arr[i]):g}", int(link_row[i]))
     return out
 
 
@@ -184,8 +202,10 @@ def verify_dataset(root: str | Path, *, labels: bool = True) -> VerifyReport:
         first, n = int(sh["first_sample"]), int(sh["n_samples"])
         ids = np.asarray(table.column("sample_id").to_numpy())
         if table.num_rows != n or not np.array_equal(ids, np.arange(first, first + n)):
-            report.problems.append(f"{name}: holds samples {ids.tolist()[:3]}… ({table.num_rows} rows); the "
-                                   f"manifest lists {n} samples from {first}")
+            report.problems.append(
+                f"{name}: holds samples {ids.tolist()[:3]}… ({table.num_rows} rows); the "
+                f"manifest lists {n} samples from {first}"
+            )
             report.bad_shards.append(name)
             continue
         if labels:
@@ -195,9 +215,13 @@ def verify_dataset(root: str | Path, *, labels: bool = True) -> VerifyReport:
                 report.bad_shards.append(name)
     extra = sorted(p.name for p in root.glob("shard-*.parquet") if p.name not in listed)
     if extra:
-        report.notes.append(f"{len(extra)} shard file(s) not listed in the manifest (ignored): {', '.join(extra[:5])}")
+        report.notes.append(
+            f"{len(extra)} shard file(s) not listed in the manifest (ignored): {', '.join(extra[:5])}"
+        )
     if not manifest.get("complete"):
         planned = manifest.get("n_samples_spec")
-        report.notes.append(f"generation not complete: {report.n_samples} of {planned} samples present; run "
-                            "`kplane dataset generate` again to finish")
+        report.notes.append(
+            f"generation not complete: {report.n_samples} of {planned} samples present; run "
+            "`kplane dataset generate` again to finish"
+        )
     return report

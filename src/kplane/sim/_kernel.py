@@ -22,6 +22,9 @@ Model
   further event: its delivery time ``D_n + d_l`` is known and recorded at once. Events are
   processed in global time order (:mod:`kplane.sim._clock`), so every port sees its arrivals in
   time order and the recursion is exact. Events per packet = number of hops.
+- **Independence mode.** With ``independent_sizes`` a packet's size is drawn again at every hop
+  (Kleinrock's independence assumption made exact: with exponential sizes the network is a
+  Jackson network). Off by default: a packet keeps its size, as in a real network.
 - **Event sources.** Source 0 is the merged arrival process, ``1 + l`` the forward ring of port
   ``l``.
 
@@ -53,7 +56,8 @@ from numba import njit
 from kplane.sim._clock import clock_pop_root, clock_push, clock_replace_root
 from kplane.sim._fifo import fifo_join, forward_pop, forward_push
 from kplane.sim._measure import record_delivery
-from kplane.sim._rng import rng_exponential, rng_uniform
+from kplane.sim._rng import rng_exponential
+from kplane.sim._source import draw_path, draw_size
 
 __all__ = ["run_kernel", "I_EVENTS", "I_PACKETS", "I_IN_FLIGHT", "I_PHASE", "I_HOPS", "I_DONE"]
 
@@ -62,7 +66,7 @@ I_EVENTS, I_PACKETS, I_IN_FLIGHT, I_PHASE, I_HOPS, I_DONE = range(6)
 
 @njit(cache=True)
 def run_kernel(  # type: ignore[no-untyped-def]
-    until, t_warm, t_end, inv_batch_len, n_batches, n_bins,
+    until, t_warm, t_end, inv_batch_len, n_batches, n_bins, independent_sizes,
     # network (read-only)
     inv_cap, prop, kcap, dep_off, fwd_off,
     path_off, path_links, path_class, path_ref, path_loglo, path_inv_w,
@@ -76,7 +80,6 @@ def run_kernel(  # type: ignore[no-untyped-def]
     p_gen, p_del, p_drop, p_s1, p_s2, p_slog, p_min, p_max, hist, b_sum, b_cnt,
 ):
     """Process events with time < ``until``; return True when the run is complete."""
-    n_flows = flow_path.shape[0]
     n_events = istate[I_EVENTS]
     n_packets = istate[I_PACKETS]
     in_flight = istate[I_IN_FLIGHT]
@@ -106,22 +109,8 @@ def run_kernel(  # type: ignore[no-untyped-def]
         if e == 0:
             # a new packet of the merged Poisson source
             n_packets += 1
-            u = rng_uniform(rng) * n_flows
-            f = int(u)
-            if u - f >= flow_prob[f]:
-                f = flow_alias[f]
-            p = flow_path[f]
-            c = path_class[p]
-            k0 = size_off[c]
-            nk = size_off[c + 1] - k0
-            if nk == 1:
-                size = size_val[k0]
-            else:
-                u = rng_uniform(rng) * nk
-                j = int(u)
-                if u - j >= size_prob[k0 + j]:
-                    j = size_alias[k0 + j]
-                size = size_val[k0 + j]
+            p = draw_path(rng, flow_path, flow_prob, flow_alias)
+            size = draw_size(rng, path_class[p], size_off, size_val, size_prob, size_alias)
             clock_replace_root(htime, hseq, hsrc, hstate, t + rng_exponential(rng) * inv_total_rate)
             measured = phase == 1
             if measured:
@@ -136,6 +125,8 @@ def run_kernel(  # type: ignore[no-untyped-def]
             h = fwd_hop[slot] + 1
             birth = fwd_birth[slot]
             size = fwd_size[slot]
+            if independent_sizes:
+                size = draw_size(rng, path_class[p], size_off, size_val, size_prob, size_alias)
             if nxt >= 0:
                 clock_replace_root(htime, hseq, hsrc, hstate, fwd_time[nxt])
             else:
@@ -144,7 +135,7 @@ def run_kernel(  # type: ignore[no-untyped-def]
         q = path_off[p] + h
         port = path_links[q]
 
-        # ------------------------------------------------------------ FIFO drop-tail port l at time t
+        # ------------------------------------------------------------ FIFO drop-tail port at time t
         dep, start, n = fifo_join(dep_buf, dep_off, dep_head, dep_len, last_dep, kcap, inv_cap, port, t, size)
         if phase == 1:
             link_arr[port] += 1
@@ -170,9 +161,9 @@ def run_kernel(  # type: ignore[no-untyped-def]
         if q + 1 == path_off[p + 1]:
             # last hop: delivered at t_next
             if measured:
-                record_delivery(p, t_next - birth, int((birth - t_warm) * inv_batch_len), path_ref, path_loglo,
-                                path_inv_w, n_bins, n_batches, p_del, p_s1, p_s2, p_slog, p_min, p_max, hist,
-                                b_sum, b_cnt)
+                batch = int((birth - t_warm) * inv_batch_len)
+                record_delivery(p, t_next - birth, batch, path_ref, path_loglo, path_inv_w, n_bins, n_batches,
+                                p_del, p_s1, p_s2, p_slog, p_min, p_max, hist, b_sum, b_cnt)
                 in_flight -= 1
         else:
             if forward_push(fwd_time, fwd_path, fwd_hop, fwd_birth, fwd_size, fwd_off, fwd_head, fwd_len,

@@ -28,13 +28,15 @@ def _check_seed(seed: Any) -> int:
 class _Run:
     """Kernel state for one scenario: every array is allocated here, once."""
 
-    def __init__(self, a: SimArrays, *, duration: float, warmup: float, seed: int, n_batches: int) -> None:
+    def __init__(self, a: SimArrays, *, duration: float, warmup: float, seed: int, n_batches: int,
+                 independent_sizes: bool = False) -> None:
         from kplane.sim._clock import clock_new
         from kplane.sim._rng import rng_state
 
         m, p = a.n_links, a.n_paths
         self.a = a
         self.duration, self.warmup, self.n_batches = duration, warmup, n_batches
+        self.independent_sizes = bool(independent_sizes)
         self.rng = rng_state(seed)
         self.istate = np.zeros(6, dtype=np.int64)
         self.fstate = np.zeros(1)
@@ -82,7 +84,7 @@ class _Run:
         s = self.a
         return bool(run_kernel(
             until, self.warmup, self.duration, self.n_batches / (self.duration - self.warmup),
-            self.n_batches, s.n_bins,
+            self.n_batches, s.n_bins, self.independent_sizes,
             s.inv_cap, s.prop, s.kcap, s.dep_off, s.fwd_off,
             s.path_off, s.path_links, s.path_class, s.path_ref, s.path_loglo, s.path_inv_w,
             s.flow_path, s.flow_prob, s.flow_alias, s.inv_total_rate,
@@ -158,6 +160,7 @@ def simulate(
     seed: int = 0,
     n_batches: int = 30,
     percentile_resolution: float = 0.01,
+    independent_sizes: bool = False,
     progress: ProgressFn | None = None,
 ) -> SimResult:
     """Simulate ``scenario`` packet by packet for ``duration`` seconds.
@@ -176,6 +179,10 @@ def simulate(
         Batches for the batch-means confidence interval of the mean delay.
     percentile_resolution : float
         Relative width of the delay-histogram bins (bound on the percentile error).
+    independent_sizes : bool
+        Draw a packet's size again at every hop (Kleinrock's independence assumption; with
+        exponential sizes the network becomes a Jackson network). Default False: a packet keeps
+        its size along its path, as in a real network.
     progress : callable, optional
         Called with the fraction of simulated time done, in [0, 1].
 
@@ -208,7 +215,8 @@ def simulate(
     t0 = time.perf_counter()
     from kplane.sim import _kernel  # noqa: F401  (import = load or compile the kernel)
 
-    run = _Run(arrays, duration=duration, warmup=warmup_s, seed=seed, n_batches=int(n_batches))
+    run = _Run(arrays, duration=duration, warmup=warmup_s, seed=seed, n_batches=int(n_batches),
+               independent_sizes=bool(independent_sizes))
     run.step(-1.0)  # first call compiles or loads the cached machine code
     compile_time = time.perf_counter() - t0
 
@@ -241,5 +249,6 @@ def simulate(
         n_packets=int(run.istate[I_PACKETS]),
         n_hops=int(run.istate[I_HOPS]),
         metadata={"n_bins": arrays.n_bins, "n_batches": int(n_batches),
-                  "percentile_resolution": float(percentile_resolution)},
+                  "percentile_resolution": float(percentile_resolution),
+                  "independent_sizes": bool(independent_sizes)},
     )

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 __all__ = ["histogram_percentiles", "batch_means_ci"]
 
@@ -86,6 +85,8 @@ def batch_means_ci(
     out = np.full(b_sum.shape[0], np.nan)
     ok = k >= 2
     if ok.any():
+        from scipy import stats
+
         sd = np.nanstd(means[ok], axis=1, ddof=1)
         tq = stats.t.ppf(0.5 + confidence / 2.0, k[ok] - 1)
         out[ok] = tq * sd / np.sqrt(k[ok])

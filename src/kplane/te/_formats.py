@@ -16,17 +16,17 @@ All return kplane objects on a given :class:`~kplane.network.Topology` (read wit
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from kplane.errors import FormatError
+from kplane.errors import FormatError, InvalidParameterError
 from kplane.network._topology import Topology
 from kplane.te._scenarios import ScenarioSet
 from kplane.te._tunnelset import TunnelSet
 
 __all__ = [
+    "read_arrow_scenarios",
     "read_arrow_tunnels",
     "read_figret_tunnels",
     "read_flexile_scenarios",
@@ -256,14 +256,60 @@ def read_flexile_scenarios(
 
 def _complete(
     topology: Topology, tunnels: TunnelSet, fe: list[list[int]], p: np.ndarray, mass: float, uncovered: str,
-    metadata: dict, make: Callable[..., ScenarioSet] = ScenarioSet.from_failed_edges,
+    metadata: dict,
 ) -> ScenarioSet:
+    if uncovered not in ("renormalised", "all_failed"):
+        raise InvalidParameterError(f"uncovered must be 'renormalised' or 'all_failed', got {uncovered!r}")
     if uncovered == "all_failed" and mass > 0:
         fe = fe + [list(range(topology.n_links))]
         p = np.concatenate([p, [mass]])
-    elif uncovered in ("renormalised", "all_failed"):
-        p = p / p.sum()
     else:
-        raise FormatError(f"uncovered must be 'renormalised' or 'all_failed', got {uncovered!r}")
-    return make(topology, tunnels, fe, p, uncovered=uncovered if mass > 0 else "none",
-                uncovered_mass=max(mass, 0.0), add_healthy=True, metadata=metadata)
+        p = p / p.sum()
+    return ScenarioSet.from_failed_edges(
+        topology, tunnels, fe, p, uncovered=uncovered if mass > 0 else "none", uncovered_mass=max(mass, 0.0),
+        add_healthy=True, metadata=metadata,
+    )
+
+
+def read_arrow_scenarios(path: str | Path, topology: Topology, tunnels: TunnelSet) -> ScenarioSet:
+    """Read ARROW scenarios decoded to text: ``prob <TAB> IP-link up-bitmap [<TAB> fibre up-bitmap]``.
+
+    Lines starting with ``#`` are comments. The IP bitmap has one 0/1 per link of ``topology`` (the
+    order of ``IP_topo_*.txt``); the failed fibre rows (0-based) become ``failed_elements``. ARROW
+    renormalised the probabilities already (``uncovered="none"`` is recorded, with a note).
+
+    Raises
+    ------
+    FormatError
+        A bitmap of the wrong length or with values other than 0/1, a bad probability, no healthy line.
+    """
+    path = Path(path)
+    fe: list[list[int]] = []
+    els: list[list[int]] = []
+    probs: list[float] = []
+    m = topology.n_links
+    for i, raw in enumerate(_text(path), start=1):
+        s = raw.strip()
+        if not s or s.startswith("#"):
+            continue
+        cols = s.split("\t")
+        try:
+            p = float(cols[0])
+            ip = [int(v) for v in cols[1].split()]
+            fib = [int(v) for v in cols[2].split()] if len(cols) > 2 else []
+        except (ValueError, IndexError):
+            raise FormatError("expected 'prob<TAB>IP bitmap[<TAB>fibre bitmap]'", file=path, line=i) from None
+        if len(ip) != m or any(v not in (0, 1) for v in ip):
+            raise FormatError(f"IP bitmap must have {m} values of 0/1, got {len(ip)}", file=path, line=i,
+                              field="ip_bitmap")
+        if not 0 <= p <= 1:
+            raise FormatError(f"probability must lie in [0, 1], got {p}", file=path, line=i, field="prob")
+        fe.append([e for e, v in enumerate(ip) if v == 0])
+        els.append([e for e, v in enumerate(fib) if v == 0])
+        probs.append(p)
+    if not any(len(e) == 0 for e in fe):
+        raise FormatError("no healthy scenario (all-ones bitmap)", file=path)
+    return ScenarioSet.from_failed_edges(
+        topology, tunnels, fe, np.asarray(probs) / sum(probs), failed_elements=els, element_kind="fibre-row",
+        add_healthy=True, metadata={"source": f"arrow:{path}", "note": "probabilities renormalised by ARROW"},
+    )

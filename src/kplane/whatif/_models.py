@@ -91,12 +91,9 @@ def resolve_model(
 
 
 def _bundled_routenet() -> PerformanceModel:
+    """The RouteNet weights shipped with kplane (a clear error while none ship)."""
     try:
-        from kplane.routenet import load_bundled  # type: ignore[attr-defined]
-    except ImportError:
-        raise UnsupportedError(
-            "no bundled RouteNet weights ship with this kplane installation yet; train a model "
-            "(kplane routenet train) and pass its checkpoint as --model PATH, or use --model queueing "
-            "or --model sim"
-        ) from None
-    return load_bundled()
+        from kplane.routenet import RouteNetModel
+    except ImportError as exc:  # pragma: no cover - depends on the installed RouteNet
+        raise UnsupportedError(f"RouteNet is not available: {exc}") from None
+    return RouteNetModel.load("bundled")

@@ -282,6 +282,7 @@ def compare_routings(
     policy: Policy | None = None,
     baselines: Sequence[str] = BASELINES,
     batch_size: int | None = None,
+    reference_batch_size: int | None = None,
     progress: Progress | None = None,
 ) -> RoutingReport:
     """Run the RouteNet §VI-A comparison on one scenario.
@@ -306,6 +307,9 @@ def compare_routings(
         Any of :data:`BASELINES`. ``optimal`` and ``sp_average`` simulate every distinct candidate.
     batch_size : int, optional
         Scenarios per ``predict`` call of ``model`` (None: one call).
+    reference_batch_size : int, optional
+        Scenarios per ``predict`` call of ``reference`` (None: one call); smaller batches only
+        make ``progress`` finer.
     progress : callable, optional
         ``progress(done, total)`` over all simulations and predictions.
 
@@ -350,7 +354,10 @@ def compare_routings(
     if need_all:
         t0 = time.perf_counter()
         sims, _ = predict_batched(
-            reference, candidate_scenarios(scenario, unique), progress=step(len(unique))
+            reference,
+            candidate_scenarios(scenario, unique),
+            batch_size=reference_batch_size,
+            progress=step(len(unique)),
         )
         seconds["reference_simulation"] = time.perf_counter() - t0
         if "optimal" in baselines:

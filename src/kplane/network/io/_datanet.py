@@ -42,10 +42,10 @@ from kplane.network.io._datanet_parse import (
     parse_input_line,
     parse_link_usage_line,
     parse_results_line,
-    parse_routing,
     parse_stability_line,
     parse_traffic_line,
 )
+from kplane.network.io._datanet_routing import parse_routing
 from kplane.network.io._gml import read_gml
 
 __all__ = ["DatanetDataset", "DatanetSample", "read_datanet"]
@@ -288,22 +288,28 @@ def read_datanet(path: str | Path, *, skip_unstable: bool = True) -> Iterator[Da
     skip_unstable : bool
         Skip samples whose ``stability.txt`` flag is not ``OK`` (default).
 
-    Yields
-    ------
-    DatanetSample
-        ``scenario``, ``kpis`` and ``metadata`` (see :class:`DatanetSample`); unpacks as
-        ``scenario, kpis``.
+    Returns
+    -------
+    iterator of DatanetSample
+        ``scenario``, ``kpis`` and ``metadata`` (see :class:`DatanetSample`); each unpacks as
+        ``scenario, kpis``. Bundles are read lazily, one at a time.
 
     Raises
     ------
+    InvalidParameterError
+        ``path`` does not exist (raised at the call).
     FormatError
-        A malformed line, member or file, naming ``tarball:member``, the 1-based line and the field.
+        No bundles under ``path`` (at the call); while iterating, a malformed line, member or file,
+        naming ``tarball:member``, the 1-based line and the field.
     UnsupportedError
         Traffic kplane does not model (non-Poisson arrivals, uniform/trace packet sizes, mixed
         classes on one pair).
     """
-    root, bundles = _find_bundles(Path(path))
-    reader = _Reader(root)
+    root, bundles = _find_bundles(Path(path))  # a bad path fails here, not at the first next()
+    return _iterate(_Reader(root), bundles, skip_unstable)
+
+
+def _iterate(reader: _Reader, bundles: list[_Bundle], skip_unstable: bool) -> Iterator[DatanetSample]:
     for bundle in bundles:
         lines, labels = bundle.read()
         for k in range(len(lines["input_files.txt"])):

@@ -1,0 +1,201 @@
+"""The job function and the backends that run it: in this process, a local process pool, or Ray.
+
+Every backend runs the same :func:`run_job` (build the scenario, simulate it, make the shard row) and
+yields :class:`JobResult` (or :class:`JobFailure`) items as they finish, in any order. Jobs are
+submitted a few at a time (a bounded window), so a plan of any size costs little memory, and the spec
+travels to each worker once (the pool's initializer, ``ray.put``), not with every job.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from kplane.datasets._jobs import Job
+from kplane.datasets._scenarios import build_scenario
+from kplane.datasets._spec import DatasetSpec
+from kplane.datasets._storage import sample_to_row
+from kplane.errors import UnsupportedError
+
+__all__ = ["RUNNERS", "JobFailure", "JobResult", "run_job"]
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a worker returns for one job: the shard row and where its time went (seconds)."""
+
+    sample_id: int
+    row: dict[str, Any]
+    build_s: float
+    sim_s: float
+    row_s: float
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """A job that raised: enough to report it in the driver (exceptions may not pickle)."""
+
+    sample_id: int
+    error: str
+    message: str
+
+
+def run_job(spec: DatasetSpec, job: Job) -> JobResult:
+    """Build the job's scenario, simulate it and return its shard row (the function every backend runs)."""
+    from kplane.sim import simulate
+
+    t0 = time.perf_counter()
+    scenario = build_scenario(spec, job)
+    t1 = time.perf_counter()
+    res = simulate(
+        scenario, duration=spec.simulation.duration, warmup=spec.simulation.warmup, seed=job.sim_seed
+    )
+    t2 = time.perf_counter()
+    ls = res.links
+    links = {
+        "utilisation": ls.utilisation,
+        "loss_ratio": ls.loss_ratio,
+        "mean_occupancy": ls.mean_occupancy,
+        "mean_busy_occupancy": ls.mean_busy_occupancy,
+        "arrivals": ls.arrivals,
+        "drops": ls.drops,
+    }
+    row = sample_to_row(
+        scenario,
+        res.kpis,
+        links,
+        info={
+            "sample_id": job.sample_id,
+            "split": spec.topologies[job.entry].split,
+            "topology_entry": job.entry,
+            "topology_instance": job.instance,
+            "routing_variant": job.routing_variant,
+            "intensity": scenario.metadata["intensity"],
+            "traffic_seed": job.traffic_seed,
+            "sim_seed": job.sim_seed,
+            "duration": spec.simulation.duration,
+            "warmup": spec.simulation.warmup,
+            "n_events": res.n_events,
+            "n_packets": res.n_packets,
+        },
+    )
+    t3 = time.perf_counter()
+    return JobResult(job.sample_id, row, t1 - t0, t2 - t1, t3 - t2)
+
+
+def _safe_run(spec: DatasetSpec, job: Job) -> JobResult | JobFailure:
+    try:
+        return run_job(spec, job)
+    except Exception as exc:  # reported by the driver with the sample it belongs to
+        return JobFailure(job.sample_id, type(exc).__name__, str(exc))
+
+
+_WORKER_SPEC: DatasetSpec | None = None
+
+
+def _init_worker(spec: DatasetSpec) -> None:
+    import signal
+
+    global _WORKER_SPEC
+    _WORKER_SPEC = spec
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the driver handles Ctrl-C and stops the pool
+
+
+def _worker_run(job: Job) -> JobResult | JobFailure:
+    assert _WORKER_SPEC is not None
+    return _safe_run(_WORKER_SPEC, job)
+
+
+def _run_serial(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
+    for job in jobs:
+        yield _safe_run(spec, job)
+
+
+def _run_local(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
+    import multiprocessing as mp
+
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(["kplane.datasets._workers", "kplane.sim"])
+    results: queue.Queue[Any] = queue.Queue()
+    pool = ctx.Pool(processes=workers, initializer=_init_worker, initargs=(spec,))
+    try:
+        window = 4 * workers
+        it = iter(jobs)
+        in_flight = 0
+
+        def submit() -> bool:
+            job = next(it, None)
+            if job is None:
+                return False
+            pool.apply_async(
+                _worker_run,
+                (job,),
+                callback=results.put,
+                error_callback=lambda e, j=job: results.put(
+                    JobFailure(j.sample_id, type(e).__name__, str(e))
+                ),
+            )
+            return True
+
+        while in_flight < window and submit():
+            in_flight += 1
+        while in_flight:
+            while True:
+                try:
+                    item = results.get(timeout=0.2)
+                    break
+                except queue.Empty:
+                    continue
+            in_flight -= 1
+            if submit():
+                in_flight += 1
+            yield item
+        pool.close()
+        pool.join()
+    finally:
+        pool.terminate()
+
+
+def _run_ray(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
+    try:
+        import ray
+    except ImportError:
+        raise UnsupportedError("the ray backend needs Ray: pip install 'kplane[ray]'") from None
+    started = False
+    if not ray.is_initialized():
+        addr = address or os.environ.get("RAY_ADDRESS") or None
+        kwargs: dict[str, Any] = {"address": addr, "ignore_reinit_error": True, "log_to_driver": False}
+        if addr is None:
+            kwargs["num_cpus"] = workers
+        ray.init(**kwargs)
+        started = True
+    try:
+        remote = ray.remote(num_cpus=1)(_safe_run)
+        spec_ref = ray.put(spec)
+        capacity = int(ray.cluster_resources().get("CPU", workers))
+        window = 2 * max(1, capacity)
+        it = iter(jobs)
+        pending: list[Any] = []
+        for job in it:
+            pending.append(remote.remote(spec_ref, job))
+            if len(pending) >= window:
+                break
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for job in it:
+                pending.append(remote.remote(spec_ref, job))
+                break
+            yield ray.get(done[0])
+    finally:
+        if started:
+            ray.shutdown()
+
+
+RUNNERS = {"serial": _run_serial, "local": _run_local, "ray": _run_ray}
+"""Backend name → runner ``(spec, jobs, workers, address) -> iterator of results``."""
