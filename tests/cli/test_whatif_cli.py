@@ -42,7 +42,7 @@ def models_available() -> None:
         ),
         (
             ["whatif", "routing", "-t", "nsfnet", "-i", "12", "--model", "bundled"],
-            "no bundled RouteNet weights",
+            "no pretrained RouteNet weights ship",
         ),
         (["whatif", "routing", "-i", "12"], "a scenario is needed"),
         (["whatif", "routing", "-t", "nsfnet", "-i", "12", "--baselines", "best"], "unknown baseline"),

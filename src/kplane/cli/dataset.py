@@ -203,7 +203,7 @@ def specs_cmd(json_out: bool = typer.Option(False, "--json", help="Print JSON.")
     for col in ("name", "samples", "simulated s", "description"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["name"], str(r["samples"]), f"{r['duration_s']:g}", r["description"])
+        table.add_row(str(r["name"]), str(r["samples"]), f"{r['duration_s']:g}", str(r["description"]))
     console.print(table)
 
 
@@ -220,7 +220,7 @@ def show_spec_cmd(name: str = typer.Argument(..., help="A shipped spec's name.")
 @bench_app.command("datasets")
 def bench_datasets_cmd(
     spec: str = typer.Option("routenet-small", "--spec", help="Spec to generate from."),
-    samples: int = typer.Option(64, "--samples", help="Samples per measurement."),
+    samples: int = typer.Option(200, "--samples", help="Samples per measurement."),
     workers: str = typer.Option("1,2", "--workers", help="Comma-separated worker counts to compare."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:

@@ -20,7 +20,7 @@ __all__ = ["bench_generation"]
 def bench_generation(
     spec: str | Path | DatasetSpec = "routenet-small",
     *,
-    samples: int = 64,
+    samples: int = 200,
     workers: list[int] | tuple[int, ...] = (1, 2),
     root: str | Path | None = None,
 ) -> dict[str, Any]:

@@ -8,7 +8,6 @@ with a slice, a sequence or an array gives a :class:`Subset` view (as PyG's ``in
 
 from __future__ import annotations
 
-import bisect
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -38,7 +37,7 @@ __all__ = [
 Transform = Callable[[Any], Any]
 
 
-class DatasetSample(tuple):  # type: ignore[type-arg]
+class DatasetSample(tuple):
     """One sample: unpacks as ``scenario, kpis = sample`` and carries ``link_stats`` and ``metadata``.
 
     Attributes
@@ -68,18 +67,18 @@ class DatasetSample(tuple):  # type: ignore[type-arg]
         self.metadata = dict(metadata or {})
         return self
 
-    def __getnewargs__(self) -> tuple[Any, ...]:  # type: ignore[override]
+    def __getnewargs__(self) -> tuple[Any, ...]:
         return (self[0], self[1], self.link_stats, self.metadata)
 
     @property
     def scenario(self) -> Scenario:
         """The scenario."""
-        return self[0]  # type: ignore[no-any-return]
+        return self[0]
 
     @property
     def kpis(self) -> PathKPIs:
         """The per-path labels."""
-        return self[1]  # type: ignore[no-any-return]
+        return self[1]
 
     def __repr__(self) -> str:
         return (
@@ -253,7 +252,7 @@ class KplaneDataset(_Base):
         return table
 
     def get(self, i: int) -> DatasetSample:
-        k = bisect.bisect_right(self._starts.tolist(), i) - 1
+        k = int(np.searchsorted(self._starts, i, side="right")) - 1
         table = self._table(k)
         scenario, kpis, links, meta = row_to_sample(
             table, i - int(self._starts[k]), source=str(self.root / self._shards[k]["name"])
@@ -326,7 +325,7 @@ class RouteNetDataset(_Base):
 
     def get(self, i: int) -> DatasetSample:
         if self.format == "kplane":
-            return self.source.get(i)  # type: ignore[no-any-return]
+            return self.source.get(i)
         s = self.source[i]
         meta = dict(s.metadata)
         links = meta.pop("link_stats", None) or {}
@@ -343,7 +342,7 @@ class RouteNetDataset(_Base):
 
     def split_labels(self) -> list[str]:
         if self.format == "kplane":
-            return self.source.split_labels()  # type: ignore[no-any-return]
+            return self.source.split_labels()
         raise UnsupportedError("datanet datasets carry no split labels; split by 'topology' or 'sample'")
 
     def __repr__(self) -> str:

@@ -232,6 +232,10 @@ def generate(
             "max_samples": max_samples,
         }
         manifest["runs"] = [*manifest.get("runs", []), run_info]
+        manifest["complete"] = False
+        t0 = time.perf_counter()
+        save_manifest(out, manifest)  # the spec is recorded before the first job starts
+        report.manifest_s += time.perf_counter() - t0
         t_run = time.perf_counter()
 
         def tick(done: int) -> None:

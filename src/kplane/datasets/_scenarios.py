@@ -157,7 +157,7 @@ def _traffic(spec: DatasetSpec, topo: Topology, job: Job) -> tuple[Traffic, floa
         traffic = gravity_traffic(
             topo,
             job.traffic_level,
-            weights=t.weights,  # type: ignore[arg-type]
+            weights=t.weights,
             seed=job.traffic_seed,
             packet_sizes=sizes,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -115,12 +116,48 @@ def _run_serial(spec: DatasetSpec, jobs: list[Job], workers: int, address: str |
         yield _safe_run(spec, job)
 
 
+def _start_method() -> str:
+    """``fork`` (workers inherit this process's loaded simulator and topologies) unless torch is loaded
+    here — its thread pools do not survive a fork — then ``forkserver``, else ``spawn``."""
+    import multiprocessing as mp
+
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and "torch" not in sys.modules:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+def _warm_up(spec: DatasetSpec, jobs: list[Job]) -> None:
+    """Load the simulator kernel and build the first topology instances the jobs need, in this process."""
+    import numpy as np
+
+    from kplane.datasets._scenarios import build_instance
+    from kplane.network import Routing, Scenario, Topology, Traffic
+    from kplane.sim import simulate
+
+    topo = Topology.from_edges(["a", "b"], [(0, 1), (1, 0)], capacity=1e4)
+    simulate(
+        Scenario(topo, Routing.from_link_paths({(0, 1): [0]}), Traffic(rate=np.array([[0.0, 1e3], [0, 0]]))),
+        duration=1.0,
+        seed=0,
+    )
+    seen: list[tuple[int, int]] = []
+    for job in jobs:
+        key = (job.entry, job.instance)
+        if key not in seen:
+            seen.append(key)
+            build_instance(spec, *key)
+            if len(seen) >= 8:
+                break
+
+
 def _run_local(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
     import multiprocessing as mp
 
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-    ctx = mp.get_context(method)
-    if method == "forkserver":
+    ctx = mp.get_context(_start_method())
+    if ctx.get_start_method() == "fork":
+        _warm_up(spec, jobs)  # the forked workers inherit the loaded kernel and the built topologies
+    elif ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["kplane.datasets._workers", "kplane.sim"])
     results: queue.Queue[Any] = queue.Queue()
     pool = ctx.Pool(processes=workers, initializer=_init_worker, initargs=(spec,))
@@ -133,14 +170,11 @@ def _run_local(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | 
             job = next(it, None)
             if job is None:
                 return False
-            pool.apply_async(
-                _worker_run,
-                (job,),
-                callback=results.put,
-                error_callback=lambda e, j=job: results.put(
-                    JobFailure(j.sample_id, type(e).__name__, str(e))
-                ),
-            )
+
+            def failed(exc: BaseException, j: Job = job) -> None:
+                results.put(JobFailure(j.sample_id, type(exc).__name__, str(exc)))
+
+            pool.apply_async(_worker_run, (job,), callback=results.put, error_callback=failed)
             return True
 
         while in_flight < window and submit():

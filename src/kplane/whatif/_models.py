@@ -58,8 +58,8 @@ def resolve_model(
     ------
     InvalidParameterError
         If ``spec`` is neither a known name nor an existing file (the message lists the choices).
-    UnsupportedError
-        If the bundled RouteNet weights are not installed.
+    NotFittedError
+        If ``"bundled"`` is asked for and no RouteNet weights ship with this kplane.
     """
     if not isinstance(spec, str | Path):
         if callable(getattr(spec, "predict", None)):

@@ -566,3 +566,20 @@ def test_extracted_only_dataset_dir(tmp_path: Path, small_sample) -> None:
     write_datanet([small_sample(0)], tmp_path / "ds")
     shutil.copytree(tmp_path / "ds", tmp_path / "copy")
     assert len(DatanetDataset(tmp_path / "copy" / "results_kplane.tar.gz")) == 1
+
+
+@pytest.mark.parametrize(("dataset", "indices"), [("fifo", [0, 42]), ("sched", [0, 65, 399])])
+def test_vectorised_parsing_matches_field_by_field(request: pytest.FixtureRequest,
+                                                   monkeypatch: pytest.MonkeyPatch, dataset: str,
+                                                   indices: list[int], assert_same_sample) -> None:
+    import kplane.network.io._datanet_parse as parse
+    import kplane.network.io._datanet_results as results
+
+    monkeypatch.setattr(parse, "_fast_traffic", lambda *args: None)
+    monkeypatch.setattr(results, "_fast_results", lambda *args: None)
+    folder = request.getfixturevalue(f"{dataset}_dir")
+    slow = DatanetDataset(folder)
+    for k in indices:
+        fast = request.getfixturevalue(dataset)[k]
+        assert_same_sample(slow[k], fast, rtol=0)
+        np.testing.assert_array_equal(slow[k].metadata["measured_rate"], fast.metadata["measured_rate"])

@@ -38,13 +38,12 @@ from kplane.network._traffic import Traffic
 from kplane.network.io._datanet_parse import (
     Stability,
     Where,
-    parse_flow_results_line,
     parse_input_line,
     parse_link_usage_line,
-    parse_results_line,
     parse_stability_line,
     parse_traffic_line,
 )
+from kplane.network.io._datanet_results import parse_flow_results_line, parse_results_line
 from kplane.network.io._datanet_routing import parse_routing
 from kplane.network.io._gml import read_gml
 
@@ -191,10 +190,17 @@ def _check_datanet_graph(topo: Topology, path: Path) -> None:
 class _Reader:
     """Turns bundle lines into samples; caches graphs and routings (shared by many samples)."""
 
+    max_cached = 512  # graphs and routings kept (LRU); datasets reuse a few hundred at most
+
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._graphs: dict[Path, Topology] = {}
-        self._routings: dict[tuple[Path, Path], tuple[Routing, str]] = {}
+        self._graphs: OrderedDict[Path, Topology] = OrderedDict()
+        self._routings: OrderedDict[tuple[Path, Path], tuple[Routing, str]] = OrderedDict()
+
+    def _remember(self, cache: OrderedDict, key: Any, value: Any) -> None:
+        cache[key] = value
+        while len(cache) > self.max_cached:
+            cache.popitem(last=False)
 
     def _locate(self, bundle: _Bundle, folder: str, name: str, where: Where, fld: str) -> Path:
         candidates = [bundle.path.parent / folder / name, self.root / folder / name,
@@ -205,21 +211,26 @@ class _Reader:
         raise where.error(f"{folder}/{name} not found (looked in {self.root / folder})", fld)
 
     def graph(self, path: Path) -> Topology:
-        if path not in self._graphs:
-            topo = read_gml(path)
-            _check_datanet_graph(topo, path)
-            self._graphs[path] = topo
-        return self._graphs[path]
+        if path in self._graphs:
+            self._graphs.move_to_end(path)
+            return self._graphs[path]
+        topo = read_gml(path)
+        _check_datanet_graph(topo, path)
+        self._remember(self._graphs, path, topo)
+        return topo
 
     def routing(self, gpath: Path, rpath: Path) -> tuple[Routing, str]:
         key = (gpath, rpath)
-        if key not in self._routings:
-            try:
-                text = rpath.read_text(encoding="utf-8")
-            except UnicodeDecodeError as exc:
-                raise FormatError(f"not UTF-8 text: {exc}", file=rpath) from None
-            self._routings[key] = parse_routing(text.split("\n"), self.graph(gpath), str(rpath))
-        return self._routings[key]
+        if key in self._routings:
+            self._routings.move_to_end(key)
+            return self._routings[key]
+        try:
+            text = rpath.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"not UTF-8 text: {exc}", file=rpath) from None
+        found = parse_routing(text.split("\n"), self.graph(gpath), str(rpath))
+        self._remember(self._routings, key, found)
+        return found
 
     def stability(self, lines: dict[str, list[str]], labels: dict[str, str], k: int) -> Stability:
         return parse_stability_line(lines["stability.txt"][k], Where(labels["stability.txt"], k + 1))

@@ -7,25 +7,21 @@ Units are converted here: time units (tu) → seconds, bits per tu → bit/s, kb
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from kplane.errors import FormatError, UnsupportedError
+from kplane.errors import FormatError, KplaneError, UnsupportedError
 from kplane.network._topology import Topology
 from kplane.network._traffic import PacketSizeDistribution
 
 __all__ = [
-    "ResultsRow",
     "Stability",
     "TrafficRow",
     "Where",
-    "parse_flow_results_line",
     "parse_input_line",
     "parse_link_usage_line",
-    "parse_results_line",
     "parse_stability_line",
     "parse_traffic_line",
 ]
@@ -214,6 +210,9 @@ def parse_traffic_line(line: str, n: int, where: Where) -> TrafficRow:
     """
     head, entries = _split_body(line, where, n * n, "traffic")
     max_lambda = _nonneg(head, where, "maxAvgLambda")
+    fast = _fast_traffic(entries, n, where)
+    if fast is not None:
+        return TrafficRow(max_lambda, *fast)
     rate = np.zeros((n, n))
     size_class = np.zeros((n, n), dtype=np.int64)
     tos = np.zeros((n, n), dtype=np.int64)
@@ -267,84 +266,50 @@ def parse_traffic_line(line: str, n: int, where: Where) -> TrafficRow:
     return TrafficRow(max_lambda, rate, size_class, tos, sizes, n_flows)
 
 
-# ---------------------------------------------------------------------------------------- results
-@dataclass
-class ResultsRow:
-    """One ``simulationResults.txt`` line in SI units; ``values[:, k]`` is field k, (n·n, 11)."""
-
-    global_results: tuple[float, float, float]
-    values: NDArray[np.float64] = field(repr=False)
-
-
-def _result_fields(entry: str, where: Where, fld: str, offdiag: bool) -> list[float]:
-    f = entry.split(",")
-    if len(f) != len(RESULT_FIELDS):
-        raise where.error(f"expected {len(RESULT_FIELDS)} fields {', '.join(RESULT_FIELDS)}, got "
-                          f"{len(f)}", fld)
-    if not offdiag:
-        for tok in f:
-            _number(tok, where, fld)
-        return [math.nan] * len(RESULT_FIELDS)
-    out = [_nonneg(tok, where, f"{fld} {name}", mask=True) if k != 4 else math.nan
-           for k, (tok, name) in enumerate(zip(f, RESULT_FIELDS, strict=True))]
-    ln = _number(f[4], where, f"{fld} AvgLnDelay")  # may be negative; exactly -1 = no value
-    out[4] = math.nan if ln == -1 else ln
-    pk, dr, dl, ln = out[1], out[2], out[3], out[4]
-    if dr > pk * (1 + 1e-5) + 1e-12:
-        raise where.error(f"PktsDrop {f[2]} exceeds PktsGen {f[1]}", f"{fld} PktsDrop")
-    pct = out[5:10]
-    for a, b, name in zip(pct[:-1], pct[1:], RESULT_FIELDS[6:10], strict=True):
-        if b < a - 1e-6 * abs(a):
-            raise where.error(f"delay percentiles must not decrease, {name} = {b:g} < {a:g}", f"{fld} {name}")
-    if math.isnan(dl):
-        out[4:11] = [math.nan] * 7  # no mean delay: the delay labels are masked
-    elif dl > 0 and not math.isnan(ln) and ln > math.log(dl) + 1e-4:
-        raise where.error(f"AvgLnDelay {ln:g} exceeds ln(AvgDelay) = {math.log(dl):g} (impossible)",
-                          f"{fld} AvgLnDelay")
-    return out
-
-
-def parse_results_line(line: str, n: int, where: Where) -> ResultsRow:
-    """``global_packets,global_losses,global_delay|e;e;...;`` with 11 fields per pair.
-
-    Returned values are in SI units: AvgBw kbit/tu → bit/s (×1000); packets and drops stay rates
-    (per second); delays in s, jitter in s²; masked (-1) values are NaN.
-    """
-    head, entries = _split_body(line, where, n * n, "result")
-    g = head.split(",")
-    if len(g) != 3:
-        raise where.error(f"expected 'global_packets,global_losses,global_delay', got {head!r}", "global")
-    glob = tuple(_nonneg(t, where, name, mask=True)
-                 for t, name in zip(g, ("global_packets", "global_losses", "global_delay"), strict=True))
-    values = np.full((n * n, len(RESULT_FIELDS)), np.nan)
-    for idx, entry in enumerate(entries):
-        s, d = divmod(idx, n)
-        values[idx] = _result_fields(entry, where, f"pair {s}→{d}", s != d)
-    values[:, 0] *= 1000.0
-    return ResultsRow(global_results=glob, values=values)  # type: ignore[arg-type]
-
-
-def parse_flow_results_line(line: str, n: int, n_flows: NDArray[np.int64], where: Where) -> dict[str, Any]:
-    """A ``flowSimulationResults.txt`` line: the 11 result fields per flow (flows split by ``:``)."""
-    body = line.split("|")[-1]
-    entries = _entries(body, where, n * n, "flow result")
-    pairs, rows = [], []
-    for idx, entry in enumerate(entries):
-        s, d = divmod(idx, n)
-        flows = entry.split(":")
-        expect = max(1, int(n_flows[s, d]))
-        if len(flows) != expect:
-            raise where.error(f"expected {expect} flow(s) as in traffic.txt, got {len(flows)}",
-                              f"pair {s}→{d}")
-        for j, flow in enumerate(flows):
-            vals = _result_fields(flow, where, f"pair {s}→{d} flow {j}", s != d and n_flows[s, d] > 0)
-            if s != d and n_flows[s, d] > 0:
-                pairs.append((s, d))
-                rows.append(vals)
-    arr = np.array(rows, dtype=float).reshape(-1, len(RESULT_FIELDS))
-    return {"pairs": np.array(pairs, dtype=np.int64).reshape(-1, 2), "measured_rate": arr[:, 0] * 1000.0,
-            "packet_rate": arr[:, 1], "drop_rate": arr[:, 2], "mean_delay": arr[:, 3],
-            "mean_log_delay": arr[:, 4], "percentiles": arr[:, 5:10], "jitter": arr[:, 10]}
+def _fast_traffic(entries: list[str], n: int, where: Where) -> tuple | None:
+    """Vectorised parse of the common case (one Poisson flow per pair, one size distribution, no
+    traffic on the diagonal only). Returns None whenever anything differs or looks wrong, and
+    :func:`parse_traffic_line` then parses field by field (and reports the error precisely)."""
+    off = ~np.eye(n, dtype=bool).ravel()
+    try:
+        rows = [e.split(",") for e in entries]
+        diag = [float(t) for i in range(0, n * n, n + 1) for t in rows[i]]
+        first = rows[1 if n > 1 else 0]
+        spec = first[4:-1]
+        length = len(first)
+        if any(":" in e for e in entries) or length < 7:
+            return None
+        cols = [rows[i] for i in np.flatnonzero(off)]
+        if any(len(r) != length or r[4:-1] != spec for r in cols):
+            return None
+        if any(float(rows[i][0]) != -1 for i in range(0, n * n, n + 1)):
+            return None
+        head = np.array([[float(r[0]), float(r[1]), float(r[2]), float(r[3]), float(r[-1])] for r in cols])
+    except ValueError:
+        return None
+    if not (np.isfinite(head).all() and np.isfinite(diag).all()):
+        return None
+    td, eq, pkts, emf, tos_v = head.T
+    if (td != 0).any() or (eq < 0).any() or (pkts < 0).any() or (emf <= 0).any():
+        return None
+    if (tos_v < 0).any() or (tos_v != np.round(tos_v)).any():
+        return None
+    try:
+        dist, end = _size_distribution(first, 4, where, "pair 0→1 flow 0")
+    except KplaneError:
+        return None
+    if end + 1 != length:
+        return None
+    mean = sum(a * b for a, b in zip(*dist, strict=True))
+    if (np.abs(pkts * mean - eq) > _REL * np.maximum(eq, 1.0)).any():
+        return None
+    rate = np.zeros(n * n)
+    rate[off] = eq
+    tos = np.zeros(n * n, dtype=np.int64)
+    tos[off] = tos_v.astype(np.int64)
+    size = PacketSizeDistribution(np.array(dist[0]), np.array(dist[1]))
+    return (rate.reshape(n, n), np.zeros((n, n), dtype=np.int64), tos.reshape(n, n), [size],
+            off.reshape(n, n).astype(np.int64))
 
 
 # ---------------------------------------------------------------------------------------- link usage
