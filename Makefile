@@ -25,6 +25,8 @@ demo: $(STAMP)
 	@if [ -d $(SHARED)/omnetpp/fifo-30node-train ]; then \
 		$(BIN)/kplane data inspect $(SHARED)/omnetpp/fifo-30node-train; \
 	else echo "($(SHARED)/omnetpp not present: skipping the datanet inspection)"; fi
+	$(BIN)/kplane dataset generate routenet-small --max-samples 40 --workers 2 -o demo-dataset
+	$(BIN)/kplane dataset info demo-dataset
 	$(BIN)/kplane whatif routing --topology nsfnet --traffic-intensity 14 --seed 1 --model queueing \
 		--candidates 30 --duration 1000
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -247,8 +246,3 @@ def test_help_lists_commands():
     res = runner.invoke(app, ["reproduce", "--help"])
     assert res.exit_code == 0 and "fig3" in res.output and "table2" in res.output
 
-
-def test_demo_policy_example_file_round_trips(tmp_path: Path):
-    from kplane.whatif import Policy
-
-    assert Policy.from_dict(json.loads(json.dumps(Policy.routenet_qos().to_dict()))) == Policy.routenet_qos()

@@ -161,3 +161,16 @@ def test_not_a_dataset(tmp_path: Path) -> None:
         RouteNetDataset(tmp_path)
     with pytest.raises(FormatError, match="manifest.json missing"):
         KplaneDataset(tmp_path)
+
+
+def test_collate_samples_accepts_datanet_samples(tiny_dataset: Path) -> None:
+    from kplane.datasets import collate_samples
+    from kplane.network.io import DatanetSample
+
+    s = KplaneDataset(tiny_dataset)[0]
+    batch = collate_samples([DatanetSample(s.scenario, s.kpis, {}), s])
+    assert batch.n_samples == 2 and batch.path_offsets.tolist() == [
+        0,
+        s.scenario.n_paths,
+        2 * s.scenario.n_paths,
+    ]

@@ -185,3 +185,50 @@ def test_ray_backend_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray → ImportError
     with pytest.raises(UnsupportedError, match=r"pip install 'kplane\[ray\]'"):
         generate(tiny_spec(), tmp_path / "x", backend="ray")
+
+
+def _failing_run_job(spec: Any, job: Any) -> Any:
+    from kplane.datasets._workers import _real_run_job  # type: ignore[attr-defined]
+
+    if job.sample_id == 5:
+        raise ValueError("boom")
+    return _real_run_job(spec, job)
+
+
+def _dying_run_job(spec: Any, job: Any) -> Any:
+    from kplane.datasets._workers import _real_run_job  # type: ignore[attr-defined]
+
+    if job.sample_id == 5:
+        os._exit(3)
+    return _real_run_job(spec, job)
+
+
+@pytest.mark.parametrize(
+    ("workers", "fake", "message"),
+    [
+        (1, _failing_run_job, r"sample 5 \(waxman n=5..7 ×2, routing variant 1\) failed: ValueError: boom"),
+        (
+            2,
+            _dying_run_job,
+            r"failed: WorkerDied: a worker process died \(out of memory\?\) while samples [0-9, ]*\b5\b",
+        ),
+    ],
+)
+def test_failed_job_keeps_finished_shards(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int, fake: Any, message: str
+) -> None:
+    from kplane.datasets import _workers
+    from kplane.errors import KplaneError
+
+    monkeypatch.setattr(_workers, "_real_run_job", _workers.run_job, raising=False)
+    monkeypatch.setattr(_workers, "run_job", fake)
+    monkeypatch.setattr(_workers, "_start_method", lambda: "fork")  # workers inherit the patched function
+    out = tmp_path / "data"
+    with pytest.raises(KplaneError, match=message):
+        generate(tiny_spec(), out, workers=workers)
+    m = load_manifest(out)
+    assert not m["complete"] and {s["index"] for s in m["shards"]} <= {0, 1, 3, 4, 5}
+    assert 0 in {s["index"] for s in m["shards"]} or workers == 2
+    monkeypatch.undo()
+    report = generate(tiny_spec(), out, workers=1)
+    assert report.complete and report.shards_kept == len(m["shards"])

@@ -109,3 +109,16 @@ def test_compare_placements_with_fake_model(ring_scenario, fake_model):
     assert d["placement"]["link"]["capacity"] == 10e3
     assert d["baseline"]["new_capacity"] == 40e3
     assert len(d["placement"]["routing"]) == ring_scenario.n_paths
+
+
+def test_end_to_end_placement_with_queueing_model_and_simulator():
+    MM1bModel = pytest.importorskip("kplane.queueing").MM1bModel
+    Simulator = pytest.importorskip("kplane.sim").Simulator
+    sc = routenet_scenario("nsfnet", 16, seed=4)
+    rep = compare_placements(sc, model=MM1bModel(), measure=Simulator(duration=300.0, seed=0), n_routings=2)
+    assert not sc.topology.has_link(rep.choice.link.u, rep.choice.link.v)
+    assert rep.choice.n_evaluated <= 70 * 2 and len(rep.choice.links) == 70
+    direct = Simulator(duration=300.0, seed=0).predict([sc, rep.upgrade.scenario])
+    assert rep.original == pytest.approx(summarise(direct[0]), nan_ok=True)
+    assert rep.baseline == pytest.approx(summarise(direct[1]), nan_ok=True)
+    assert rep.upgrade.new_capacity > rep.upgrade.old_capacity

@@ -215,3 +215,21 @@ def test_selection_to_dict_and_describe():
     assert d["index"] == 1 and d["rule"] == "all_met"
     assert d["values"]["mean mean_delay"] == pytest.approx(0.4)
     assert "if infeasible: minimise" in PAPER.describe()
+
+
+def test_policy_example_in_docs_parses():
+    import json
+    import re
+    from pathlib import Path
+
+    from kplane.network.topologies import load_topology
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "whatif.md"
+    if not doc.exists():
+        pytest.skip("docs/whatif.md not present")
+    block = re.search(r"```json\n(.*?)```", doc.read_text(), re.S)
+    assert block is not None
+    topo = load_topology("nsfnet")
+    p = Policy.from_dict(json.loads(block.group(1)), topology=topo)
+    assert p.constraints[1].pairs == ((topo.node_id("Seattle"), topo.node_id("Atlanta")),)
+    assert [c.on_infeasible for c in p.constraints] == ["minimise", "relax", "relax"]

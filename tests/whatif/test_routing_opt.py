@@ -111,3 +111,25 @@ def test_only_model_outcome_without_baselines(setup, fake_model):
     scenario, cands = setup
     rep = compare_routings(scenario, cands, model=fake_model, measure=fake_model, baselines=())
     assert set(rep.outcomes) == {"model"}
+
+
+def test_end_to_end_with_queueing_model_and_simulator(setup):
+    MM1bModel = pytest.importorskip("kplane.queueing").MM1bModel
+    Simulator = pytest.importorskip("kplane.sim").Simulator
+    scenario, cands = setup
+    cands = cands[:8]
+    measure, reference = Simulator(duration=300.0, seed=0), Simulator(duration=300.0, seed=1)
+    rep = compare_routings(scenario, cands, model=MM1bModel(), measure=measure, reference=reference)
+    # every outcome is the measuring simulator's result for the chosen routing
+    for name in ("model", "balanced", "optimal"):
+        o = rep.outcomes[name]
+        direct = Simulator(duration=300.0, seed=0).predict([scenario.replace(routing=cands[o.index])])[0]
+        assert o.summary == pytest.approx(summarise(direct), nan_ok=True)
+    # "optimal" is the paper policy applied to the reference simulator's results
+    sims = reference.predict([scenario.replace(routing=r) for r in cands])
+    assert rep.outcomes["optimal"].index == Policy.routenet_qos().select(sims).index
+    # the simulator as the model under test goes through the same code path and agrees with "optimal"
+    same = compare_routings(
+        scenario, cands, model=reference, measure=measure, reference=reference, baselines=("optimal",)
+    )
+    assert same.outcomes["model"].index == same.outcomes["optimal"].index

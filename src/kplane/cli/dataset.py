@@ -241,17 +241,22 @@ def bench_datasets_cmd(
         return
     from rich.table import Table
 
-    table = Table(title=f"dataset generation: {result['spec']}, {samples} samples ({result['cpus']} CPUs)")
-    for col in (
+    load = result["load_average"]
+    where = f"{result['cpus']} CPUs" + (f", load average {load:.1f}" if load is not None else "")
+    table = Table(title=f"dataset generation: {result['spec']}, {samples} samples ({where})")
+    cols = (
         "workers",
         "wall s",
         "samples/s",
         "speed-up",
+        "CPU s",
+        "CPU eff.",
         "simulate s",
         "build s",
         "storage s",
         "overhead",
-    ):
+    )
+    for col in cols:
         table.add_column(col, justify="right")
     for r in result["runs"]:
         table.add_row(
@@ -259,6 +264,8 @@ def bench_datasets_cmd(
             f"{r['wall_time_s']:.2f}",
             f"{r['samples_per_s']:.2f}",
             f"{r['speedup']:.2f}×",
+            f"{r['cpu_s']:.2f}",
+            f"{r['cpu_efficiency']:.2f}",
             f"{r['sim_s']:.2f}",
             f"{r['build_s']:.2f}",
             f"{r['overhead_s']:.3f}",

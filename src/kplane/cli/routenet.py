@@ -1,7 +1,333 @@
-"""`kplane routenet`: RouteNet: train, evaluate."""
+"""`kplane routenet`: RouteNet — train, evaluate, inspect; `kplane predict`; `kplane bench routenet`."""
 
 from __future__ import annotations
 
+import hashlib
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
 
-app = typer.Typer(help="RouteNet: train, evaluate.", no_args_is_help=True)
+from kplane.cli._common import console, emit_json, err_console, progress_bar
+from kplane.cli.bench import app as bench_app
+from kplane.errors import InvalidParameterError, UnsupportedError
+
+if TYPE_CHECKING:
+    from kplane.network import PathKPIs, Scenario
+
+app = typer.Typer(help="RouteNet: train, evaluate, inspect.", no_args_is_help=True)
+
+
+# ---------------------------------------------------------------------------------------------- data
+def open_dataset(path: Path) -> Any:
+    """A kplane dataset (``manifest.json``) or a datanet dataset directory, as (Scenario, PathKPIs) items."""
+    if not path.exists():
+        raise FileNotFoundError(2, "no such file", str(path))
+    try:
+        from kplane.datasets import RouteNetDataset
+    except ImportError:  # the dataset layer of this installation predates kplane datasets
+        if (path / "manifest.json").is_file():
+            raise UnsupportedError(
+                f"{path} is a kplane dataset, but this installation cannot read kplane datasets "
+                "(kplane.datasets.RouteNetDataset is missing); use a datanet dataset directory"
+            ) from None
+        from kplane.network.io import DatanetDataset
+
+        return DatanetDataset(path)
+    return RouteNetDataset(path)
+
+
+def dataset_fingerprint(path: Path) -> dict[str, Any]:
+    """Provenance for the model card: sha256 of ``manifest.json``, or of the datanet file list."""
+    h = hashlib.sha256()
+    manifest = path / "manifest.json"
+    if manifest.is_file():
+        h.update(manifest.read_bytes())
+        kind = "kplane"
+    else:
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(f"{f.relative_to(path).as_posix()}\t{f.stat().st_size}\n".encode())
+        kind = "datanet"
+    return {"source": str(path), "format": kind, "manifest_hash": h.hexdigest()}
+
+
+def _parse_heads(heads: list[str] | None) -> tuple[tuple[str, ...], ...]:
+    from kplane.routenet import DEFAULT_HEADS, HEADS
+
+    if not heads:
+        return DEFAULT_HEADS
+    groups = tuple(tuple(h.strip() for h in g.split("+") if h.strip()) for g in heads)
+    for g in groups:
+        for h in g:
+            if h not in HEADS:
+                raise InvalidParameterError(f"--heads: unknown head {h!r}; valid: {', '.join(HEADS)}")
+    return groups
+
+
+def _fmt(x: float | None, scale: float = 1.0, digits: int = 4) -> str:
+    return "-" if x is None or not math.isfinite(x) else f"{x * scale:.{digits}g}"
+
+
+# ---------------------------------------------------------------------------------------------- train
+@app.command("train")
+def train_cmd(
+    data: Path = typer.Option(..., "--data", help="Training data: a kplane dataset or a datanet directory."),
+    out: Path = typer.Option(..., "-o", "--out", help="Model file to write (checkpoint + model card)."),
+    val: Path | None = typer.Option(None, "--val", help="Validation data (early stopping, card metrics)."),
+    val_fraction: float = typer.Option(
+        0.1, "--val-fraction", help="Without --val: share of --data held out for validation (0 = none)."
+    ),
+    epochs: int = typer.Option(100, "--epochs", help="Passes over the training data (upper bound)."),
+    max_steps: int | None = typer.Option(None, "--max-steps", help="Stop after this many steps."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Samples per mini-batch (paper: 16)."),
+    lr: float = typer.Option(1e-3, "--lr", help="Adam's initial learning rate."),
+    patience: int = typer.Option(10, "--patience", help="Validations without improvement before stopping."),
+    eval_every: int = typer.Option(0, "--eval-every", help="Validate every N steps (0 = every epoch)."),
+    features: str = typer.Option("scale_free", "--features", help="Feature set: scale_free or paper."),
+    heads: list[str] | None = typer.Option(
+        None, "--heads", help="A head group per network, repeatable; '+' joins heads sharing a network "
+        "(default: --heads normal --heads binomial)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seeds weights, data order and dropout."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUT.state after an interruption."),
+    checkpoint_every: int = typer.Option(500, "--checkpoint-every", help="Steps between saves of OUT.state."),
+    log_csv: Path | None = typer.Option(None, "--log-csv", help="CSV log of losses, speed and metrics."),
+    threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads (default: torch's)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
+) -> None:
+    """Train RouteNet on labelled scenarios; resumable (--resume) and deterministic (--seed)."""
+    from kplane.datasets import split_dataset
+    from kplane.routenet import RouteNetModel
+
+    train_ds = open_dataset(data)
+    val_ds = open_dataset(val) if val is not None else None
+    if val_ds is None and val_fraction > 0:
+        if not 0 < val_fraction < 1:
+            raise InvalidParameterError(f"--val-fraction must be in [0, 1), got {val_fraction}")
+        fractions = (1 - val_fraction, val_fraction, 0.0)
+        parts = split_dataset(train_ds, by="sample", fractions=fractions, seed=seed)
+        train_ds, val_ds = parts.train, parts.validation
+        if len(val_ds) == 0:
+            val_ds = None
+    model = RouteNetModel(
+        heads=_parse_heads(heads), features=features, epochs=epochs, max_steps=max_steps,
+        batch_size=batch_size, lr=lr, patience=patience, eval_every=eval_every, seed=seed,
+        num_threads=threads,
+    )
+    info = dataset_fingerprint(data)
+    info["n_samples"] = len(train_ds)
+    if val is not None:
+        info["validation"] = dataset_fingerprint(val)
+    elif val_ds is not None:
+        info["validation"] = {"held_out_fraction": val_fraction, "n_samples": len(val_ds)}
+    state = Path(str(out) + ".state")
+    if resume and not state.is_file():
+        raise InvalidParameterError(f"--resume: no training state at {state} (train without --resume first)")
+    with progress_bar(transient=json_out) as bar:
+        task = bar.add_task("training", total=None, rate="")
+
+        def tick(p: dict[str, Any]) -> None:
+            rate = f"loss {p['loss']:.4g}  {p['samples_per_s']:.0f} samples/s  epoch {p['epoch']:.2f}"
+            bar.update(task, completed=p["step"], total=p["total_steps"], rate=rate)
+
+        model.fit(train_ds, val_ds, state_path=state, resume=resume, log_csv=log_csv,
+                  checkpoint_every=checkpoint_every, progress=tick, dataset_info=info)
+    model.save(out)
+    card = model.card_
+    if json_out:
+        emit_json(card)
+        return
+    tr = card["training"]
+    console.print(f"wrote {out}: {tr['steps']} steps, {tr['epochs']:.2f} epochs, stopped by {tr['stopped']}, "
+                  f"{tr['wall_time_s']:.1f} s")
+    metrics = card.get("metrics", {}).get("validation")
+    if metrics:
+        console.print(_metrics_table("validation", metrics))
+
+
+def _metrics_table(title: str, m: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    t = Table(title=f"{title} (MRE = mean relative error)")
+    for col in ("delay MRE", "jitter MRE", "loss MRE (lossy paths)", "loss corr", "paths"):
+        t.add_column(col, justify="right")
+    t.add_row(_fmt(m.get("mre_delay")), _fmt(m.get("mre_jitter")), _fmt(m.get("mre_loss")),
+              _fmt(m.get("corr_loss")), str(m.get("n_delay_paths", m.get("n_loss_paths", "-"))))
+    return t
+
+
+# ---------------------------------------------------------------------------------------------- evaluate
+@app.command("evaluate")
+def evaluate_cmd(
+    data: Path = typer.Option(..., "--data", help="Labelled data: a kplane dataset or a datanet directory."),
+    model_path: str = typer.Option("bundled", "--model", help="Model file, or 'bundled'."),
+    limit: int | None = typer.Option(None, "--limit", help="Use only the first N samples."),
+    threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads."),
+    json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """The paper's accuracy metrics (MRE of delay, jitter and loss) of a model on labelled data."""
+    from kplane.datasets import collate
+    from kplane.routenet import RouteNetModel, kpi_metrics, predict_batch
+
+    model = RouteNetModel.load(model_path, ood="ignore", num_threads=threads)
+    ds = open_dataset(data)
+    n = len(ds) if limit is None else min(limit, len(ds))
+    pairs = []
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("evaluating", total=n, rate="")
+        for s in range(0, n, 16):
+            items = [ds[i] for i in range(s, min(n, s + 16))]
+            b = collate([(it[0], it[1]) for it in items])
+            pairs.append((predict_batch(model.network_, model.scaler_, b), b))
+            bar.update(task, completed=min(n, s + 16))
+    metrics = kpi_metrics(pairs)
+    metrics["n_samples"] = n
+    if json_out:
+        emit_json(metrics)
+        return
+    console.print(_metrics_table(f"{data} ({n} samples)", metrics))
+
+
+@app.command("info")
+def info_cmd(
+    model_path: str = typer.Argument(..., help="Model file, or 'bundled'."),
+    json_out: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
+) -> None:
+    """Show a model's card: features, hyper-parameters, training data and metrics."""
+    from kplane.routenet import RouteNetModel
+
+    card = RouteNetModel.load(model_path).card_
+    if json_out:
+        emit_json(card)
+        return
+    console.print(f"kplane {card.get('kplane_version')}  created {card.get('created')}")
+    console.print(f"heads: {card['heads']}  features: {card['features']}")
+    console.print(f"hyper-parameters: {card['hparams']}")
+    tr = card.get("training", {})
+    if tr:
+        ds = tr.get("dataset", {})
+        console.print(f"trained {tr.get('steps')} steps on {ds.get('source', '?')} "
+                      f"(manifest sha256 {str(ds.get('manifest_hash', '?'))[:16]}…)")
+    metrics = card.get("metrics", {}).get("validation")
+    if metrics:
+        console.print(_metrics_table("validation", metrics))
+
+
+# ---------------------------------------------------------------------------------------------- predict
+def _load_one(
+    scenario: Path | None, datanet: Path | None, sample: int | None
+) -> tuple[Scenario, PathKPIs | None]:
+    if (scenario is None) == (datanet is None):
+        raise InvalidParameterError("give exactly one of --scenario FILE or --datanet DIR --sample K")
+    if scenario is not None:
+        if sample is not None:
+            raise InvalidParameterError("--sample applies to --datanet only")
+        from kplane.network.io import load_scenario
+
+        return load_scenario(scenario), None
+    ds = open_dataset(datanet)  # type: ignore[arg-type]
+    k = 0 if sample is None else sample
+    if not 0 <= k < len(ds):
+        raise InvalidParameterError(f"--sample must be in 0..{len(ds) - 1} for {datanet}, got {k}")
+    item = ds[k]
+    return item[0], item[1]
+
+
+def predict_command(
+    scenario: Path | None = typer.Option(None, "--scenario", help="A kplane scenario JSON file."),
+    datanet: Path | None = typer.Option(None, "--datanet", help="A datanet (or kplane) dataset folder."),
+    sample: int | None = typer.Option(None, "--sample", help="Sample index in --datanet."),
+    model_path: str = typer.Option("bundled", "--model", help="RouteNet model file, or 'bundled'."),
+    mc_samples: int = typer.Option(0, "--mc-samples", help="Monte-Carlo dropout draws (0 or >= 2)."),
+    limit: int = typer.Option(30, "--limit", help="Paths shown in the table."),
+    threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads."),
+    json_out: bool = typer.Option(False, "--json", help="Print PathKPIs JSON."),
+) -> None:
+    """Predict per-path delay, jitter and loss of a scenario with RouteNet."""
+    import warnings
+
+    from kplane.errors import OutOfDistributionWarning
+    from kplane.routenet import RouteNetModel
+
+    sc, truth = _load_one(scenario, datanet, sample)
+    model = RouteNetModel.load(model_path, mc_samples=mc_samples, num_threads=threads)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", OutOfDistributionWarning)
+        kpis = model.predict([sc])[0]
+    for w in caught:
+        err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False, soft_wrap=True)
+    if json_out:
+        emit_json(kpis.to_dict())
+        return
+    console.print(_predict_table(sc, kpis, truth, limit))
+
+
+def _predict_table(sc: Scenario, kpis: PathKPIs, truth: PathKPIs | None, limit: int) -> Any:
+    from rich.table import Table
+
+    t = Table(title=f"{sc.name}: RouteNet prediction ({kpis.n_paths} paths)")
+    cols = ["src", "dst", "hops", "delay (ms)", "±95% (ms)", "jitter (ms²)", "loss"]
+    if truth is not None:
+        cols += ["true delay (ms)", "true loss"]
+    for c in cols:
+        t.add_column(c, justify="left" if c in ("src", "dst") else "right")
+    names = sc.topology.node_names
+    hops = sc.routing.hops
+    ci = kpis.mean_delay_ci
+    for i in range(min(limit, kpis.n_paths)):
+        s, d = kpis.pairs[i]
+        row = [names[s], names[d], str(int(hops[i])), _fmt(kpis.mean_delay[i], 1e3),
+               "-" if ci is None else _fmt(ci[i], 1e3), _fmt(kpis.jitter[i], 1e6),
+               _fmt(kpis.loss_ratio[i], 1.0, 3)]
+        if truth is not None:
+            row += [_fmt(truth.mean_delay[i], 1e3), _fmt(truth.loss_ratio[i], 1.0, 3)]
+        t.add_row(*row)
+    return t
+
+
+# ---------------------------------------------------------------------------------------------- bench
+@bench_app.command("routenet")
+def bench_routenet(
+    threads: int = typer.Option(2, "--threads", help="Torch CPU threads."),
+    nodes: int = typer.Option(200, "--nodes", help="Nodes of the inference network (all pairs routed)."),
+    repeats: int = typer.Option(5, "--repeats", help="Timed repetitions (the best is reported)."),
+    train_steps: int = typer.Option(20, "--train-steps", help="Timed training steps."),
+    sim_time: float = typer.Option(
+        100.0, "--sim-time", help="Simulated seconds for the simulator comparison (0 = skip)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print the numbers as JSON."),
+) -> None:
+    """RouteNet speed: training samples/s, inference time on a large network, speed-up vs the simulator."""
+    from kplane.routenet._bench import run_benchmark
+
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("benchmarking", total=None, rate="")
+
+        def tick(msg: str) -> None:
+            bar.update(task, rate=msg)
+
+        res = run_benchmark(threads=threads, nodes=nodes, repeats=repeats, train_steps=train_steps,
+                            sim_time=sim_time, progress=tick)
+    if json_out:
+        emit_json(res)
+        return
+    from rich.table import Table
+
+    t = Table(title=f"RouteNet speed ({res['threads']} CPU threads, torch {res['torch_version']})")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    for key, label, fmt in (
+        ("train_samples_per_s_nsfnet", "training, NSFNET batches of 16 (samples/s)", "{:.1f}"),
+        ("train_samples_per_s_geant", "training, GEANT batches of 16 (samples/s)", "{:.1f}"),
+        ("infer_paths", "inference network paths", "{:,}"),
+        ("infer_s", "inference time, one scenario (s)", "{:.3f}"),
+        ("infer_batch450_nsfnet_s", "inference, 450 NSFNET routings in one call (s)", "{:.3f}"),
+        ("sim_wall_s", "simulator on the same network (s)", "{:.1f}"),
+        ("speedup_vs_sim", "speed-up vs the simulator", "{:,.0f}×"),
+    ):
+        if res.get(key) is not None:
+            t.add_row(label, fmt.format(res[key]))
+    console.print(t)
+    if res.get("sim_note"):
+        console.print(res["sim_note"])

@@ -432,10 +432,17 @@ def split_dataset(
 
 # ---------------------------------------------------------------------------------------------- loader
 def collate_samples(items: Sequence[Any]) -> Any:
-    """Collate samples (anything unpacking as ``(scenario, kpis)``) into one :class:`GraphBatch`."""
+    """Collate samples (anything that unpacks as ``scenario, kpis``) into one :class:`GraphBatch`."""
     from kplane.datasets._collate import collate
 
-    return collate([(it[0], it[1]) if not isinstance(it, tuple) or len(it) != 2 else it for it in items])
+    pairs = []
+    for it in items:
+        if isinstance(it, tuple) and len(it) == 2:
+            pairs.append(it)
+        else:
+            scenario, kpis = it  # e.g. a DatanetSample
+            pairs.append((scenario, kpis))
+    return collate(pairs)
 
 
 def make_loader(

@@ -255,8 +255,9 @@ def generate(
         runner = RUNNERS["serial" if not jobs else kind]
         pending: dict[int, dict[int, JobResult]] = {k: {} for k in todo}
         done = kept_samples
+        results = runner(spec, jobs, workers, ray_address)
         try:
-            for item in runner(spec, jobs, workers, ray_address):
+            for item in results:
                 if isinstance(item, JobFailure):
                     job = plan.job(item.sample_id)
                     raise KplaneError(
@@ -274,6 +275,7 @@ def generate(
                     _finish_shard(out, manifest, plan, shard, pending.pop(shard), report)
                 tick(done)
         finally:
+            results.close()  # stops the workers now, also after an error or an interruption
             run_info["wall_time_s"] = round(time.perf_counter() - t_start, 3)
             run_info["samples_generated"] = report.n_generated
             manifest["complete"] = (

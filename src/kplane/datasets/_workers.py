@@ -9,10 +9,9 @@ travels to each worker once (the pool's initializer, ``ray.put``), not with ever
 from __future__ import annotations
 
 import os
-import queue
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +110,9 @@ def _worker_run(job: Job) -> JobResult | JobFailure:
     return _safe_run(_WORKER_SPEC, job)
 
 
-def _run_serial(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
+def _run_serial(
+    spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None
+) -> Generator[Any, None, None]:
     for job in jobs:
         yield _safe_run(spec, job)
 
@@ -151,7 +152,9 @@ def _warm_up(spec: DatasetSpec, jobs: list[Job]) -> None:
                 break
 
 
-def _run_local(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
+def _run_local(
+    spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None
+) -> Generator[Any, None, None]:
     import multiprocessing as mp
 
     ctx = mp.get_context(_start_method())
@@ -159,44 +162,52 @@ def _run_local(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | 
         _warm_up(spec, jobs)  # the forked workers inherit the loaded kernel and the built topologies
     elif ctx.get_start_method() == "forkserver":
         ctx.set_forkserver_preload(["kplane.datasets._workers", "kplane.sim"])
-    results: queue.Queue[Any] = queue.Queue()
-    pool = ctx.Pool(processes=workers, initializer=_init_worker, initargs=(spec,))
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(spec,)
+    )
+    pending: dict[Future[Any], Job] = {}
+    it = iter(jobs)
     try:
-        window = 4 * workers
-        it = iter(jobs)
-        in_flight = 0
-
-        def submit() -> bool:
-            job = next(it, None)
-            if job is None:
-                return False
-
-            def failed(exc: BaseException, j: Job = job) -> None:
-                results.put(JobFailure(j.sample_id, type(exc).__name__, str(exc)))
-
-            pool.apply_async(_worker_run, (job,), callback=results.put, error_callback=failed)
-            return True
-
-        while in_flight < window and submit():
-            in_flight += 1
-        while in_flight:
-            while True:
+        while True:
+            try:
+                while len(pending) < 4 * workers and (job := next(it, None)) is not None:
+                    pending[pool.submit(_worker_run, job)] = job
+            except BrokenProcessPool:
+                pass  # reported below through the futures in flight
+            if not pending:
+                break
+            done, _ = wait(list(pending), timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: pending[f].sample_id):
+                job = pending.pop(fut)
                 try:
-                    item = results.get(timeout=0.2)
-                    break
-                except queue.Empty:
-                    continue
-            in_flight -= 1
-            if submit():
-                in_flight += 1
-            yield item
-        pool.close()
-        pool.join()
+                    yield fut.result()
+                except BrokenProcessPool:
+                    ids = sorted([job.sample_id, *(j.sample_id for j in pending.values())])
+                    yield JobFailure(
+                        ids[0],
+                        "WorkerDied",
+                        "a worker process died (out of memory?) while samples "
+                        f"{', '.join(map(str, ids))} were running",
+                    )
+                    return
+                except Exception as exc:  # an error outside run_job (e.g. pickling)
+                    yield JobFailure(job.sample_id, type(exc).__name__, str(exc))
     finally:
-        pool.terminate()
+        procs = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:  # do not wait for running samples after an interruption or an error
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(timeout=5)
 
 
-def _run_ray(spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None) -> Iterator[Any]:
+def _run_ray(
+    spec: DatasetSpec, jobs: list[Job], workers: int, address: str | None
+) -> Generator[Any, None, None]:
     try:
         import ray
     except ImportError:

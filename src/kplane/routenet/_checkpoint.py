@@ -42,7 +42,7 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> None:
         "schema": CHECKPOINT_SCHEMA,
         "schema_version": CHECKPOINT_SCHEMA_VERSION,
         "kplane_version": __version__,
-        "torch_version": torch.__version__,
+        "torch_version": str(torch.__version__),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         **payload,
     }

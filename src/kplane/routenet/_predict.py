@@ -299,7 +299,9 @@ class RouteNetModel:
                 return
             lo, hi = ranges[key]
             tol = _TOL * (hi - lo) if hi > lo else 1e-6 * max(1.0, abs(hi))
-            bad = (values > hi + tol) | ((values < lo - tol) if both else torch.zeros_like(values, dtype=torch.bool))
+            bad = values > hi + tol
+            if both:
+                bad |= values < lo - tol
             if bool(bad.any()):
                 for k in torch.unique(owner[bad]).tolist():
                     v = values[bad & (owner == k)]
@@ -322,8 +324,9 @@ class RouteNetModel:
             lo, hi = ranges.get(key, [0.0, float("inf")])
             bad = vals > hi
             for k in torch.unique(owner[bad]).tolist():
-                issues.append(f"scenario {names[k]!r}: {_SIZE_KEYS[key]} {float(vals[bad & (owner == k)].max()):g} "
-                              f"exceeds the largest seen in training ({hi:g})")
+                worst = float(vals[bad & (owner == k)].max())
+                issues.append(f"scenario {names[k]!r}: {_SIZE_KEYS[key]} {worst:g} exceeds the largest "
+                              f"seen in training ({hi:g})")
         return issues
 
     def _chunks(self, scenarios: Sequence[Scenario]) -> Iterator[list[int]]:
@@ -371,7 +374,9 @@ class RouteNetModel:
                 if self.ood != "ignore":
                     issues = self._ood_issues(batch, [names[i] for i in idx])
                     if issues and self.ood == "raise":
-                        raise UnsupportedError("out of the model's training distribution: " + "; ".join(issues))
+                        raise UnsupportedError(
+                            "out of the model's training distribution: " + "; ".join(issues)
+                        )
                     for msg in issues:
                         warnings.warn(msg, OutOfDistributionWarning, stacklevel=2)
                 pred = predict_batch(self.network_, self.scaler_, batch, mc_samples=n_mc, generator=gen)

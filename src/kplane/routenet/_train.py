@@ -189,7 +189,7 @@ def _batch_loss(
     t = make_targets(b, scaler)
     losses = {h: head_loss(h, raw[h], t, weighting) for h in net.heads}
     total = sum(losses.values(), torch.zeros((), dtype=torch.float64))
-    return total, {h: float(v) for h, v in losses.items()}
+    return total, {h: float(v.detach()) for h, v in losses.items()}
 
 
 @torch.no_grad()
@@ -363,7 +363,7 @@ def train_network(
         opt.step()
         step, pos = step + 1, pos + 1
         n_rate += len(idx)
-        log_acc[0] += float(loss)
+        log_acc[0] += float(loss.detach())
         log_acc[1] += 1
         for j, h in enumerate(head_names):
             log_acc[2 + j] += parts[h]
@@ -400,7 +400,7 @@ def train_network(
             save_state()
         if progress is not None:
             progress({"step": step, "total_steps": total_steps, "epoch": epoch + pos / steps_per_epoch,
-                      "loss": float(loss), "samples_per_s": rate})
+                      "loss": float(loss.detach()), "samples_per_s": rate})
     if best_state is not None:
         net.load_state_dict(best_state)
     save_state()

@@ -40,8 +40,8 @@ occupancy and of the busy state as the sum over packets of ``|[A_n, D_n] ∩ win
 
 Per path the kernel accumulates counts, shifted sums ``Σ(d − d₀)`` and ``Σ(d − d₀)²`` (``d₀`` =
 the path's smallest possible delay, which keeps the variance free of cancellation), ``Σ ln d``,
-min, max, a log-spaced delay histogram and per-batch sums for batch means. Memory is fixed at
-build time: nothing grows with simulated time.
+min, max, a log-spaced delay histogram and per-batch sums for batch means
+(:mod:`kplane.sim._measure`). Memory is fixed at build time: nothing grows with simulated time.
 
 State layout
 ------------
@@ -77,7 +77,7 @@ def run_kernel(  # type: ignore[no-untyped-def]
     dep_buf, dep_head, dep_len, last_dep,
     fwd_time, fwd_path, fwd_hop, fwd_birth, fwd_size, fwd_head, fwd_len,
     occ_area, busy_area, link_arr, link_drop, link_max,
-    p_gen, p_del, p_drop, p_s1, p_s2, p_slog, p_min, p_max, hist, b_sum, b_cnt,
+    p_gen, p_drop, p_stats, p_batch, hist, spill, b_sum, b_cnt,
 ):
     """Process events with time < ``until``; return True when the run is complete."""
     n_events = istate[I_EVENTS]
@@ -163,7 +163,7 @@ def run_kernel(  # type: ignore[no-untyped-def]
             if measured:
                 batch = int((birth - t_warm) * inv_batch_len)
                 record_delivery(p, t_next - birth, batch, path_ref, path_loglo, path_inv_w, n_bins, n_batches,
-                                p_del, p_s1, p_s2, p_slog, p_min, p_max, hist, b_sum, b_cnt)
+                                p_stats, p_batch, hist, spill, b_sum, b_cnt)
                 in_flight -= 1
         else:
             if forward_push(fwd_time, fwd_path, fwd_hop, fwd_birth, fwd_size, fwd_off, fwd_head, fwd_len,

@@ -1,9 +1,15 @@
 """Per-path delay accumulators updated by the kernel for every measured, delivered packet.
 
-Per path ``p``: count, ``Σ(d − d₀)``, ``Σ(d − d₀)²`` with ``d₀`` = the path's smallest possible
-delay (shifted sums: the variance has no catastrophic cancellation), ``Σ ln d``, min, max, a
-histogram of ``ln d`` (``n_bins`` equal bins from ``ln d₀``, see :mod:`kplane.sim._stats`) and the
-sum and count per batch of generation time (batch means).
+The hot per-path state is one 64-byte row of ``p_stats`` (one cache line per packet):
+``[count, Σ(d − d₀), Σ(d − d₀)², Σ ln d, min d, max d, Σd and count of the current batch]``, with
+``d₀`` = the path's smallest possible delay (shifted sums: the variance has no catastrophic
+cancellation). Besides, per path, a histogram of ``ln d`` (``n_bins`` equal bins from ``ln d₀``,
+see :mod:`kplane.sim._stats`) in ``uint32`` counters that spill into an ``int64`` array when
+full (exact counts, half the memory traffic), and per-batch sums for batch means: a packet of the
+path's current batch (by generation time) adds to the row; the row is flushed to ``b_sum`` /
+``b_cnt`` when a packet of a later batch arrives (``p_batch`` holds the current batch index);
+late packets of earlier batches add to ``b_sum`` / ``b_cnt`` directly
+(:func:`kplane.sim._stats.flushed_batches` adds the current batches at the end).
 """
 
 from __future__ import annotations
@@ -13,28 +19,49 @@ from numba import njit
 
 __all__ = ["record_delivery"]
 
+_FULL = np.uint32(0xFFFFFFFF)
+_ONE = np.uint32(1)
+
 
 @njit(cache=True, inline="always")
 def record_delivery(p, d, batch, path_ref, path_loglo, path_inv_w, n_bins, n_batches,  # type: ignore[no-untyped-def]
-                    p_del, p_s1, p_s2, p_slog, p_min, p_max, hist, b_sum, b_cnt):
+                    st, p_batch, hist, spill, b_sum, b_cnt):
     """Add the delay ``d`` (s) of one packet of path ``p`` generated in batch ``batch``."""
     x = d - path_ref[p]
-    p_del[p] += 1
-    p_s1[p] += x
-    p_s2[p] += x * x
+    st[p, 0] += 1.0
+    st[p, 1] += x
+    st[p, 2] += x * x
     ld = np.log(d)
-    p_slog[p] += ld
-    if d < p_min[p]:
-        p_min[p] = d
-    if d > p_max[p]:
-        p_max[p] = d
+    st[p, 3] += ld
+    if d < st[p, 4]:
+        st[p, 4] = d
+    if d > st[p, 5]:
+        st[p, 5] = d
     b = int((ld - path_loglo[p]) * path_inv_w[p])
     if b < 0:
         b = 0
     elif b >= n_bins:
         b = n_bins - 1
-    hist[p * n_bins + b] += 1
+    i = p * n_bins + b
+    h = hist[i]
+    if h == _FULL:
+        spill[i] += np.int64(h)
+        hist[i] = _ONE
+    else:
+        hist[i] = h + _ONE
     if batch >= n_batches:
         batch = n_batches - 1
-    b_sum[p * n_batches + batch] += d
-    b_cnt[p * n_batches + batch] += 1
+    cur = p_batch[p]
+    if batch == cur:
+        st[p, 6] += d
+        st[p, 7] += 1.0
+    elif batch > cur:
+        if st[p, 7] > 0.0:
+            b_sum[p * n_batches + cur] += st[p, 6]
+            b_cnt[p * n_batches + cur] += np.int64(st[p, 7])
+        p_batch[p] = batch
+        st[p, 6] = d
+        st[p, 7] = 1.0
+    else:
+        b_sum[p * n_batches + batch] += d
+        b_cnt[p * n_batches + batch] += 1

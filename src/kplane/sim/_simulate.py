@@ -12,7 +12,7 @@ from kplane.errors import InvalidParameterError
 from kplane.network import PERCENTILE_LEVELS, PathKPIs, Scenario
 from kplane.sim._build import SimArrays, build_arrays, check_run_parameters
 from kplane.sim._result import LinkStats, SimResult
-from kplane.sim._stats import batch_means_ci, histogram_percentiles
+from kplane.sim._stats import N_STATS, batch_means_ci, flushed_batches, histogram_percentiles
 
 __all__ = ["simulate"]
 
@@ -59,14 +59,13 @@ class _Run:
         self.link_drop = np.zeros(m, dtype=np.int64)
         self.link_max = np.zeros(m, dtype=np.int64)
         self.p_gen = np.zeros(p, dtype=np.int64)
-        self.p_del = np.zeros(p, dtype=np.int64)
         self.p_drop = np.zeros(p, dtype=np.int64)
-        self.p_s1 = np.zeros(p)
-        self.p_s2 = np.zeros(p)
-        self.p_slog = np.zeros(p)
-        self.p_min = np.full(p, np.inf)
-        self.p_max = np.full(p, -np.inf)
-        self.hist = np.zeros(p * a.n_bins, dtype=np.int64)
+        self.p_stats = np.zeros((p, N_STATS))
+        self.p_stats[:, 4] = np.inf
+        self.p_stats[:, 5] = -np.inf
+        self.p_batch = np.zeros(p, dtype=np.int64)
+        self.hist = np.zeros(p * a.n_bins, dtype=np.uint32)
+        self.spill = np.zeros(p * a.n_bins, dtype=np.int64)  # calloc'd: pages stay untouched unless used
         self.b_sum = np.zeros(p * n_batches)
         self.b_cnt = np.zeros(p * n_batches, dtype=np.int64)
         if np.isfinite(a.inv_total_rate):
@@ -93,31 +92,28 @@ class _Run:
             a.dep_buf, a.dep_head, a.dep_len, a.last_dep,
             a.fwd_time, a.fwd_path, a.fwd_hop, a.fwd_birth, a.fwd_size, a.fwd_head, a.fwd_len,
             a.occ_area, a.busy_area, a.link_arr, a.link_drop, a.link_max,
-            a.p_gen, a.p_del, a.p_drop, a.p_s1, a.p_s2, a.p_slog, a.p_min, a.p_max, a.hist,
-            a.b_sum, a.b_cnt,
+            a.p_gen, a.p_drop, a.p_stats, a.p_batch, a.hist, a.spill, a.b_sum, a.b_cnt,
         ))
 
 
 def _kpis(run: _Run, scenario: Scenario) -> PathKPIs:
     a = run.a
-    n = run.p_del.astype(np.float64)
+    st = run.p_stats
+    n = st[:, 0]
     drops = run.p_drop.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean_x = run.p_s1 / n
+        mean_x = st[:, 1] / n
         mean = a.path_ref + mean_x
-        var = np.where(n > 1, (run.p_s2 - n * mean_x**2) / (n - 1), np.nan)
+        var = np.where(n > 1, (st[:, 2] - n * mean_x**2) / (n - 1), np.nan)
         var = np.where(np.isfinite(var), np.maximum(var, 0.0), np.nan)
-        mlog = run.p_slog / n
+        mlog = st[:, 3] / n
         offered = n + drops
         loss = np.where(offered > 0, drops / offered, np.nan)
     mean = np.where(n > 0, mean, np.nan)
     mlog = np.where(n > 0, mlog, np.nan)
-    pct = histogram_percentiles(
-        run.hist.reshape(a.n_paths, a.n_bins), a.path_loglo, a.path_inv_w, run.p_min, run.p_max,
-        PERCENTILE_LEVELS,
-    )
-    ci = batch_means_ci(run.b_sum.reshape(a.n_paths, run.n_batches),
-                        run.b_cnt.reshape(a.n_paths, run.n_batches))
+    hist = (run.hist.astype(np.int64) + run.spill).reshape(a.n_paths, a.n_bins)
+    pct = histogram_percentiles(hist, a.path_loglo, a.path_inv_w, st[:, 4], st[:, 5], PERCENTILE_LEVELS)
+    ci = batch_means_ci(*flushed_batches(st, run.p_batch, run.b_sum, run.b_cnt, run.n_batches))
     return PathKPIs(
         pairs=scenario.routing.pairs,
         mean_delay=mean,

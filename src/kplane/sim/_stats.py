@@ -23,7 +23,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["histogram_percentiles", "batch_means_ci"]
+__all__ = ["N_STATS", "batch_means_ci", "flushed_batches", "histogram_percentiles"]
+
+N_STATS = 8
+"""Columns of the kernel's per-path statistics rows (:mod:`kplane.sim._measure`)."""
 
 
 def histogram_percentiles(
@@ -91,3 +94,17 @@ def batch_means_ci(
         tq = stats.t.ppf(0.5 + confidence / 2.0, k[ok] - 1)
         out[ok] = tq * sd / np.sqrt(k[ok])
     return out
+
+
+def flushed_batches(
+    st: NDArray[np.float64], p_batch: NDArray[np.int64], b_sum: NDArray[np.float64],
+    b_cnt: NDArray[np.int64], n_batches: int,
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Per-batch sums and counts, shape (n_paths, n_batches), the kernel's current batches included."""
+    n_paths = st.shape[0]
+    sums = b_sum.reshape(n_paths, n_batches).copy()
+    cnts = b_cnt.reshape(n_paths, n_batches).copy()
+    rows = np.arange(n_paths)
+    sums[rows, p_batch] += st[:, 6]
+    cnts[rows, p_batch] += st[:, 7].astype(np.int64)
+    return sums, cnts

@@ -115,6 +115,7 @@ __all__ = [
     "scenario_losses",
     "solve",
     "sort_select",
+    "sort_select_torch",
     "survival_matrix",
     "value_at_risk",
 ]

@@ -119,18 +119,30 @@ def read_wan(path: str | Path, *, format: str = "auto", **kwargs: Any) -> WanNet
     return _READERS[fmt](path, **kwargs)
 
 
-def read_tunnels(path: str | Path, topology: Topology, *, format: str = "auto",
-                 max_per_flow: int | None = None) -> TunnelSet:
+def read_tunnels(
+    path: str | Path, topology: Topology, *, format: str = "auto", max_per_flow: int | None = None
+) -> TunnelSet:
     """Read a tunnel file (YATES/TeaVaR paths, Flexile, FIGRET, ARROW) on ``topology``."""
     if format not in TUNNEL_FORMATS:
         raise InvalidParameterError(f"unknown tunnel format {format!r}; valid: {', '.join(TUNNEL_FORMATS)}")
     p = Path(path)
     if format == "auto":
         name = p.name
-        format = ("flexile" if name.endswith(".tab") else "arrow" if "tunnels_" in str(p) or
-                  name == "tunnels_edges.txt" else "figret" if name == "tunnels.txt" else "yates")
-    reader = {"yates": read_yates_paths, "flexile": read_flexile_tunnels, "figret": read_figret_tunnels,
-              "arrow": read_arrow_tunnels}[format]
+        format = (
+            "flexile"
+            if name.endswith(".tab")
+            else "arrow"
+            if "tunnels_" in str(p) or name == "tunnels_edges.txt"
+            else "figret"
+            if name == "tunnels.txt"
+            else "yates"
+        )
+    reader = {
+        "yates": read_yates_paths,
+        "flexile": read_flexile_tunnels,
+        "figret": read_figret_tunnels,
+        "arrow": read_arrow_tunnels,
+    }[format]
     return reader(p, topology, max_per_flow=max_per_flow)
 
 
@@ -153,15 +165,44 @@ def _failure_model(
         base = FailureModel.per_fibre(topo.n_links, wan.link_fibre_groups(), wan.fibres.fibre_prob)
         if kind == "fibre-file":
             return base.with_prob(base.prob, prob_source="file")
-        return base.with_weibull(shape=shape, scale=DEFAULT_WEIBULL_SCALE["fibre"] if scale is None else scale,
-                                 seed=seed)
+        return base.with_weibull(
+            shape=shape, scale=DEFAULT_WEIBULL_SCALE["fibre"] if scale is None else scale, seed=seed
+        )
     if kind == "link-file":
         if wan.link_failure_prob is None:
             raise InvalidParameterError(f"{topo.name!r} carries no per-link failure probabilities")
         fm = FailureModel.per_link(topo, wan.link_failure_prob)
         return fm.with_prob(fm.prob, prob_source="file")
     base = FailureModel.per_link(topo, 0.0)
-    return base.with_weibull(shape=shape, scale=DEFAULT_WEIBULL_SCALE["link"] if scale is None else scale, seed=seed)
+    return base.with_weibull(
+        shape=shape, scale=DEFAULT_WEIBULL_SCALE["link"] if scale is None else scale, seed=seed
+    )
+
+
+_OPTION_NAMES = (
+    "format",
+    "tunnels",
+    "tunnel_file",
+    "tunnel_format",
+    "demand",
+    "tm_index",
+    "demand_scale",
+    "target_load",
+    "capacity",
+    "failure_model",
+    "weibull_shape",
+    "weibull_scale",
+    "cutoff",
+    "k_failures",
+    "drop_disconnecting",
+    "uncovered",
+    "bidirectional_tunnels",
+    "scenario_file",
+    "seed",
+    "name",
+    "progress",
+    "reader_options",
+)
 
 
 def build_instance(
@@ -243,26 +284,37 @@ def build_instance(
     if not (np.isfinite(demand_scale) and demand_scale >= 0):
         raise InvalidParameterError(f"demand_scale must be finite and >= 0, got {demand_scale!r}")
     if failure_model not in FAILURE_MODELS:
-        raise InvalidParameterError(f"unknown failure model {failure_model!r}; valid: {', '.join(FAILURE_MODELS)}")
+        raise InvalidParameterError(
+            f"unknown failure model {failure_model!r}; valid: {', '.join(FAILURE_MODELS)}"
+        )
     if isinstance(source, WanNetwork):
         wan = source
     elif isinstance(source, Topology):
         wan = WanNetwork(source, source="topology")
-    elif isinstance(source, Path) or (isinstance(source, str) and (Path(source).exists() or "/" in source)):
+    elif isinstance(source, Path):
         wan = read_wan(source, format=format, **(reader_options or {}))
     else:
         from kplane.network.topologies import BUNDLED_TOPOLOGIES
 
+        if str(source).lower() not in BUNDLED_TOPOLOGIES and Path(source).exists():
+            return build_instance(Path(source), **{k: v for k, v in locals().items() if k in _OPTION_NAMES})
         if str(source).lower() not in BUNDLED_TOPOLOGIES:
             raise InvalidParameterError(
-                f"unknown topology {source!r}; valid: {', '.join(sorted(BUNDLED_TOPOLOGIES))} (or a data path; "
+                f"unknown topology {source!r}; valid: {', '.join(sorted(BUNDLED_TOPOLOGIES))} "
+                "(or a data path; "
                 "B4 and IBM are read from ARROW files, e.g. ../shared/data/te/arrow/data/topology/B4)"
             )
         wan = _bundled(str(source), capacity)
     topo = wan.topology
-    meta: dict[str, Any] = {"source": wan.source, "topology": topo.name, **{
-        k: v for k, v in dict(wan.metadata).items() if k in ("files", "unit_bps", "demand_unit_bps",
-                                                               "wavelength_capacity_bps", "capacity_bps")}}
+    meta: dict[str, Any] = {
+        "source": wan.source,
+        "topology": topo.name,
+        **{
+            k: v
+            for k, v in dict(wan.metadata).items()
+            if k in ("files", "unit_bps", "demand_unit_bps", "wavelength_capacity_bps", "capacity_bps")
+        },
+    }
     # demands
     if demand is not None:
         dm = np.asarray(demand, dtype=np.float64)
@@ -270,7 +322,8 @@ def build_instance(
     elif wan.demands is not None:
         if not 0 <= tm_index < wan.n_matrices:
             raise InvalidParameterError(
-                f"tm_index {tm_index} is out of range: the data has {wan.n_matrices} traffic matrices (0..{wan.n_matrices - 1})"
+                f"tm_index {tm_index} is out of range: the data has {wan.n_matrices} traffic matrices "
+                f"(0..{wan.n_matrices - 1})"
             )
         dm = wan.demands[tm_index]
         meta["demand_source"] = f"file:tm{tm_index}"
@@ -299,19 +352,35 @@ def build_instance(
             raise InvalidParameterError("failure_model='scenario-file' needs scenario_file")
         scen = read_scenario_file(scenario_file, inst, uncovered=uncovered)
     else:
-        fm = _failure_model("link" if kind == "k-failure" else kind, wan, shape=weibull_shape,
-                            scale=weibull_scale, seed=seed)
+        fm = _failure_model(
+            "link" if kind == "k-failure" else kind, wan, shape=weibull_shape, scale=weibull_scale, seed=seed
+        )
         if kind == "k-failure":
-            scen = k_failure_scenarios(fm, topo, ts, k_failures, drop_disconnecting=drop_disconnecting,
-                                       bidirectional_tunnels=bidirectional_tunnels)
+            scen = k_failure_scenarios(
+                fm,
+                topo,
+                ts,
+                k_failures,
+                drop_disconnecting=drop_disconnecting,
+                bidirectional_tunnels=bidirectional_tunnels,
+            )
         else:
-            scen = cutoff_scenarios(fm, topo, ts, cutoff=cutoff, drop_disconnecting=drop_disconnecting,
-                                    uncovered=uncovered, bidirectional_tunnels=bidirectional_tunnels)
+            scen = cutoff_scenarios(
+                fm,
+                topo,
+                ts,
+                cutoff=cutoff,
+                drop_disconnecting=drop_disconnecting,
+                uncovered=uncovered,
+                bidirectional_tunnels=bidirectional_tunnels,
+            )
     meta["failure_model"] = kind
     return inst.replace(scenarios=scen, metadata={**meta, "scenarios": dict(scen.metadata)})
 
 
-def read_scenario_file(path: str | Path, instance: TEInstance, *, uncovered: str = "renormalised") -> ScenarioSet:
+def read_scenario_file(
+    path: str | Path, instance: TEInstance, *, uncovered: str = "renormalised"
+) -> ScenarioSet:
     """Read scenarios for ``instance``: Flexile ``.tab``, ARROW decoded ``.txt`` or kplane scenario JSON."""
     p = Path(path)
     if p.suffix == ".tab":

@@ -50,8 +50,12 @@ def _links(topology: Topology, nodes: list[int], path: Path, line: int) -> list[
             names = topology.node_names
             an = names[a] if 0 <= a < len(names) else str(a)
             bn = names[b] if 0 <= b < len(names) else str(b)
-            raise FormatError(f"tunnel uses link {an}→{bn}, which topology {topology.name!r} lacks", file=path,
-                              line=line, field="tunnel")
+            raise FormatError(
+                f"tunnel uses link {an}→{bn}, which topology {topology.name!r} lacks",
+                file=path,
+                line=line,
+                field="tunnel",
+            )
         out.append(topology.link_id(a, b))
     return out
 
@@ -59,7 +63,7 @@ def _links(topology: Topology, nodes: list[int], path: Path, line: int) -> list[
 def _finish(paths: _Paths, max_per_flow: int | None, topology: Topology, path: Path) -> TunnelSet:
     if max_per_flow is not None:
         paths = {k: v[:max_per_flow] for k, v in paths.items()}
-    for (s, d) in paths:
+    for s, d in paths:
         if not (0 <= s < topology.n_nodes and 0 <= d < topology.n_nodes) or s == d:
             raise FormatError(f"flow {s}→{d} is not a pair of distinct topology nodes", file=path)
     ts = TunnelSet.from_paths(paths)
@@ -124,7 +128,9 @@ def read_yates_paths(path: str | Path, topology: Topology, *, max_per_flow: int 
     return _finish({k: v for k, v in paths.items() if v}, max_per_flow, topology, path)
 
 
-def read_flexile_tunnels(path: str | Path, topology: Topology, *, max_per_flow: int | None = None) -> TunnelSet:
+def read_flexile_tunnels(
+    path: str | Path, topology: Topology, *, max_per_flow: int | None = None
+) -> TunnelSet:
     """Read a Flexile ``*_tunnel.tab`` (``s t k edges``; edges ``u-v,v-w``; 0-based nodes)."""
     path = Path(path)
     paths: _Paths = {}
@@ -138,8 +144,12 @@ def read_flexile_tunnels(path: str | Path, topology: Topology, *, max_per_flow: 
             s, d = int(tok[0]), int(tok[1])
             hops = [tuple(int(x) for x in h.split("-")) for h in tok[3].split(",")]
         except ValueError:
-            raise FormatError("expected integers and edges like 0-2,2-3", file=path, line=i, field="edges") from None
-        if any(len(h) != 2 for h in hops) or any(a[1] != b[0] for a, b in zip(hops[:-1], hops[1:], strict=True)):
+            raise FormatError(
+                "expected integers and edges like 0-2,2-3", file=path, line=i, field="edges"
+            ) from None
+        if any(len(h) != 2 for h in hops) or any(
+            a[1] != b[0] for a, b in zip(hops[:-1], hops[1:], strict=True)
+        ):
             raise FormatError("edges must be a contiguous list u-v,v-w", file=path, line=i, field="edges")
         nodes = [hops[0][0]] + [h[1] for h in hops]
         if (nodes[0], nodes[-1]) != (s, d):
@@ -148,7 +158,9 @@ def read_flexile_tunnels(path: str | Path, topology: Topology, *, max_per_flow: 
     return _finish(paths, max_per_flow, topology, path)
 
 
-def read_figret_tunnels(path: str | Path, topology: Topology, *, max_per_flow: int | None = None) -> TunnelSet:
+def read_figret_tunnels(
+    path: str | Path, topology: Topology, *, max_per_flow: int | None = None
+) -> TunnelSet:
     """Read a FIGRET ``tunnels.txt`` (``s d:n0-n1-...,...``; node ids as in the FIGRET JSON)."""
     path = Path(path)
     index = {name: i for i, name in enumerate(topology.node_names)}
@@ -230,20 +242,29 @@ def read_flexile_scenarios(
         try:
             p = float(tok[1])
         except ValueError:
-            raise FormatError(f"expected a probability, got {tok[1]!r}", file=path, line=i,
-                              field="probability") from None
+            raise FormatError(
+                f"expected a probability, got {tok[1]!r}", file=path, line=i, field="probability"
+            ) from None
         if not 0 <= p <= 1:
-            raise FormatError(f"probability must lie in [0, 1], got {p}", file=path, line=i, field="probability")
+            raise FormatError(
+                f"probability must lie in [0, 1], got {p}", file=path, line=i, field="probability"
+            )
         edges: list[int] = []
         if tok[0] != "no":
             for h in tok[0].split(","):
                 try:
                     a, b = (int(x) for x in h.split("-"))
                 except ValueError:
-                    raise FormatError(f"expected an edge u-v, got {h!r}", file=path, line=i, field="edges") from None
+                    raise FormatError(
+                        f"expected an edge u-v, got {h!r}", file=path, line=i, field="edges"
+                    ) from None
                 if not topology.has_link(a, b):
-                    raise FormatError(f"scenario references link {a}→{b}, which the topology lacks", file=path,
-                                      line=i, field="edges")
+                    raise FormatError(
+                        f"scenario references link {a}→{b}, which the topology lacks",
+                        file=path,
+                        line=i,
+                        field="edges",
+                    )
                 edges.append(topology.link_id(a, b))
         fe.append(edges)
         probs.append(p)
@@ -255,7 +276,12 @@ def read_flexile_scenarios(
 
 
 def _complete(
-    topology: Topology, tunnels: TunnelSet, fe: list[list[int]], p: np.ndarray, mass: float, uncovered: str,
+    topology: Topology,
+    tunnels: TunnelSet,
+    fe: list[list[int]],
+    p: np.ndarray,
+    mass: float,
+    uncovered: str,
     metadata: dict,
 ) -> ScenarioSet:
     if uncovered not in ("renormalised", "all_failed"):
@@ -266,8 +292,14 @@ def _complete(
     else:
         p = p / p.sum()
     return ScenarioSet.from_failed_edges(
-        topology, tunnels, fe, p, uncovered=uncovered if mass > 0 else "none", uncovered_mass=max(mass, 0.0),
-        add_healthy=True, metadata=metadata,
+        topology,
+        tunnels,
+        fe,
+        p,
+        uncovered=uncovered if mass > 0 else "none",
+        uncovered_mass=max(mass, 0.0),
+        add_healthy=True,
+        metadata=metadata,
     )
 
 
@@ -300,8 +332,9 @@ def read_arrow_scenarios(path: str | Path, topology: Topology, tunnels: TunnelSe
         except (ValueError, IndexError):
             raise FormatError("expected 'prob<TAB>IP bitmap[<TAB>fibre bitmap]'", file=path, line=i) from None
         if len(ip) != m or any(v not in (0, 1) for v in ip):
-            raise FormatError(f"IP bitmap must have {m} values of 0/1, got {len(ip)}", file=path, line=i,
-                              field="ip_bitmap")
+            raise FormatError(
+                f"IP bitmap must have {m} values of 0/1, got {len(ip)}", file=path, line=i, field="ip_bitmap"
+            )
         if not 0 <= p <= 1:
             raise FormatError(f"probability must lie in [0, 1], got {p}", file=path, line=i, field="prob")
         fe.append([e for e, v in enumerate(ip) if v == 0])
@@ -310,6 +343,12 @@ def read_arrow_scenarios(path: str | Path, topology: Topology, tunnels: TunnelSe
     if not any(len(e) == 0 for e in fe):
         raise FormatError("no healthy scenario (all-ones bitmap)", file=path)
     return ScenarioSet.from_failed_edges(
-        topology, tunnels, fe, np.asarray(probs) / sum(probs), failed_elements=els, element_kind="fibre-row",
-        add_healthy=True, metadata={"source": f"arrow:{path}", "note": "probabilities renormalised by ARROW"},
+        topology,
+        tunnels,
+        fe,
+        np.asarray(probs) / sum(probs),
+        failed_elements=els,
+        element_kind="fibre-row",
+        add_healthy=True,
+        metadata={"source": f"arrow:{path}", "note": "probabilities renormalised by ARROW"},
     )

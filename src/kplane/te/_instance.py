@@ -145,7 +145,9 @@ class TEInstance:
         }
         unknown = set(changes) - set(fields)
         if unknown:
-            raise InvalidParameterError(f"unknown TEInstance field(s) {sorted(unknown)}; valid: {sorted(fields)}")
+            raise InvalidParameterError(
+                f"unknown TEInstance field(s) {sorted(unknown)}; valid: {sorted(fields)}"
+            )
         fields.update(changes)
         return TEInstance(**fields)
 
@@ -234,7 +236,8 @@ class TEInstance:
 
     def __repr__(self) -> str:
         return (
-            f"TEInstance(name={self.name!r}, n_nodes={self.topology.n_nodes}, n_links={self.topology.n_links}, "
+            f"TEInstance(name={self.name!r}, n_nodes={self.topology.n_nodes}, "
+            f"n_links={self.topology.n_links}, "
             f"n_flows={self.n_flows}, n_tunnels={self.n_tunnels}, n_scenarios={self.n_scenarios})"
         )
 

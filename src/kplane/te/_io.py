@@ -68,8 +68,9 @@ SCHEMA_VERSION = 1
 
 def _scenario_block(s: ScenarioSet) -> dict[str, Any]:
     return {
-        "scenarios": [{"prob": float(p), "failed_edges": list(fe)} for p, fe in zip(s.prob, s.failed_edges,
-                                                                                       strict=True)],
+        "scenarios": [
+            {"prob": float(p), "failed_edges": list(fe)} for p, fe in zip(s.prob, s.failed_edges, strict=True)
+        ],
         "scenario_info": {
             "uncovered": s.uncovered,
             "uncovered_mass": s.uncovered_mass,
@@ -90,9 +91,12 @@ def instance_to_dict(instance: TEInstance) -> dict[str, Any]:
         "name": instance.name,
         "units": {"capacity": "bit/s", "demand": "bit/s"},
         "nodes": list(topo.node_names),
-        "edges": [[int(u), int(v), float(c)] for (u, v), c in zip(topo.links.tolist(), topo.capacity, strict=True)],
-        "demands": [[int(s), int(d), float(v)] for (s, d), v in zip(tun.pairs.tolist(), instance.demand,
-                                                                     strict=True)],
+        "edges": [
+            [int(u), int(v), float(c)] for (u, v), c in zip(topo.links.tolist(), topo.capacity, strict=True)
+        ],
+        "demands": [
+            [int(s), int(d), float(v)] for (s, d), v in zip(tun.pairs.tolist(), instance.demand, strict=True)
+        ],
         "tunnels": [[f, e] for f, e in tun.to_lists()],
         **_scenario_block(instance.scenarios),
         "metadata": _jsonable(dict(instance.metadata)),
@@ -122,8 +126,10 @@ def _check_schema(data: Any, valid: tuple[str, ...], path: str | Path | None) ->
         raise FormatError(f"schema {schema!r} is not one of {valid}", file=path, field="schema")
     if schema is not None and data.get("version") != SCHEMA_VERSION:
         raise SchemaVersionError(
-            f"{schema} version {data.get('version')!r} cannot be read (this kplane reads version {SCHEMA_VERSION})",
-            file=path, field="version",
+            f"{schema} version {data.get('version')!r} cannot be read "
+            f"(this kplane reads version {SCHEMA_VERSION})",
+            file=path,
+            field="version",
         )
 
 
@@ -150,19 +156,31 @@ def _scenarios_from(
             p = float(item["prob"])
             edges = [int(e) for e in item["failed_edges"]]
         except (KeyError, TypeError, ValueError):
-            raise FormatError("each scenario needs 'prob' (number) and 'failed_edges' (list of link ids)",
-                              file=path, field=f"scenarios[{q}]") from None
+            raise FormatError(
+                "each scenario needs 'prob' (number) and 'failed_edges' (list of link ids)",
+                file=path,
+                field=f"scenarios[{q}]",
+            ) from None
         bad = [e for e in edges if not 0 <= e < m]
         if bad:
-            raise FormatError(f"references unknown link {bad[0]}; the topology has {m} links (0..{m - 1})",
-                              file=path, field=f"scenarios[{q}].failed_edges")
+            raise FormatError(
+                f"references unknown link {bad[0]}; the topology has {m} links (0..{m - 1})",
+                file=path,
+                field=f"scenarios[{q}].failed_edges",
+            )
         probs.append(p)
         fe.append(edges)
     try:
         return ScenarioSet.from_failed_edges(
-            topology, tunnels, fe, probs, bidirectional=bool(info.get("bidirectional", False)),
-            uncovered=str(info.get("uncovered", "none")), uncovered_mass=float(info.get("uncovered_mass", 0.0)),
-            failed_elements=info.get("failed_elements"), element_kind=str(info.get("element_kind", "link")),
+            topology,
+            tunnels,
+            fe,
+            probs,
+            bidirectional=bool(info.get("bidirectional", False)),
+            uncovered=str(info.get("uncovered", "none")),
+            uncovered_mass=float(info.get("uncovered_mass", 0.0)),
+            failed_elements=info.get("failed_elements"),
+            element_kind=str(info.get("element_kind", "link")),
             metadata=info.get("metadata") or {},
         )
     except InvalidScenarioError as exc:
@@ -190,7 +208,9 @@ def instance_from_dict(data: Mapping[str, Any], *, path: str | Path | None = Non
         try:
             caps.append(float(e[2]))
         except (TypeError, ValueError):
-            raise FormatError("capacity must be a number (bit/s)", file=path, field=f"edges[{i}][2]") from None
+            raise FormatError(
+                "capacity must be a number (bit/s)", file=path, field=f"edges[{i}][2]"
+            ) from None
     pairs, vols = [], []
     for i, d in enumerate(_field(data, "demands", path)):
         if not isinstance(d, list | tuple) or len(d) != 3:
@@ -199,26 +219,42 @@ def instance_from_dict(data: Mapping[str, Any], *, path: str | Path | None = Non
         try:
             vols.append(float(d[2]))
         except (TypeError, ValueError):
-            raise FormatError("volume must be a number (bit/s)", file=path, field=f"demands[{i}][2]") from None
+            raise FormatError(
+                "volume must be a number (bit/s)", file=path, field=f"demands[{i}][2]"
+            ) from None
     flow, edges, offs = [], [], [0]
     for i, t in enumerate(_field(data, "tunnels", path)):
         try:
             f, ids = int(t[0]), [int(e) for e in t[1]]
         except (TypeError, ValueError, IndexError):
-            raise FormatError("a tunnel is [flow_index, [edge ids]]", file=path, field=f"tunnels[{i}]") from None
+            raise FormatError(
+                "a tunnel is [flow_index, [edge ids]]", file=path, field=f"tunnels[{i}]"
+            ) from None
         if not 0 <= f < len(pairs):
-            raise FormatError(f"flow index {f} outside 0..{len(pairs) - 1}", file=path, field=f"tunnels[{i}][0]")
+            raise FormatError(
+                f"flow index {f} outside 0..{len(pairs) - 1}", file=path, field=f"tunnels[{i}][0]"
+            )
         flow.append(f)
         edges.extend(ids)
         offs.append(len(edges))
     try:
         topo = Topology.from_edges(nodes, links, caps, name=str(data.get("name", "te-instance")))
-        tun = TunnelSet(np.asarray(pairs, dtype=np.int64).reshape(-1, 2), np.asarray(flow, dtype=np.int64),
-                        np.asarray(edges, dtype=np.int64), np.asarray(offs, dtype=np.int64))
+        tun = TunnelSet(
+            np.asarray(pairs, dtype=np.int64).reshape(-1, 2),
+            np.asarray(flow, dtype=np.int64),
+            np.asarray(edges, dtype=np.int64),
+            np.asarray(offs, dtype=np.int64),
+        )
         tun.check(topo)
         scen = _scenarios_from(data, topo, tun, path)
-        return TEInstance(topo, tun, np.asarray(vols), scen, name=str(data.get("name", "te-instance")),
-                          metadata=data.get("metadata") or {})
+        return TEInstance(
+            topo,
+            tun,
+            np.asarray(vols),
+            scen,
+            name=str(data.get("name", "te-instance")),
+            metadata=data.get("metadata") or {},
+        )
     except InvalidScenarioError as exc:
         raise FormatError(str(exc), file=path) from None
 
@@ -257,16 +293,24 @@ def load_scenarios(path: str | Path, instance: TEInstance) -> ScenarioSet:
     if data.get("schema") == INSTANCE_SCHEMA:
         edges = data.get("edges") or []
         if len(edges) != instance.topology.n_links:
-            raise FormatError(f"instance file has {len(edges)} links, the instance {instance.topology.n_links}",
-                              file=path, field="edges")
+            raise FormatError(
+                f"instance file has {len(edges)} links, the instance {instance.topology.n_links}",
+                file=path,
+                field="edges",
+            )
     return _scenarios_from(data, instance.topology, instance.tunnels, path)
 
 
 def save_allocation(x: ArrayLike, path: str | Path, **extra: Any) -> Path:
     """Write split ratios (one per tunnel) and extra JSON-friendly fields."""
     xv = np.asarray(x, dtype=np.float64).reshape(-1)
-    body = {"schema": ALLOCATION_SCHEMA, "version": SCHEMA_VERSION, "n_tunnels": int(xv.size),
-            **_jsonable(extra), "x": xv.tolist()}
+    body = {
+        "schema": ALLOCATION_SCHEMA,
+        "version": SCHEMA_VERSION,
+        "n_tunnels": int(xv.size),
+        **_jsonable(extra),
+        "x": xv.tolist(),
+    }
     path = Path(path)
     atomic_write_text(path, json.dumps(body) + "\n")
     return path
@@ -281,8 +325,11 @@ def load_allocation(path: str | Path, instance: TEInstance | None = None) -> NDA
     except (TypeError, ValueError):
         raise FormatError("x must be a list of numbers", file=path, field="x") from None
     if instance is not None and x.size != instance.n_tunnels:
-        raise FormatError(f"x has {x.size} split ratios, the instance has {instance.n_tunnels} tunnels",
-                          file=path, field="x")
+        raise FormatError(
+            f"x has {x.size} split ratios, the instance has {instance.n_tunnels} tunnels",
+            file=path,
+            field="x",
+        )
     bad = ~np.isfinite(x) | (x < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])

@@ -57,8 +57,17 @@ __all__ = [
 OBJECTIVES = ("ffc", "teavar", "quantile", "expected", "nominal")
 """Named objectives (``kplane te solve --objective``)."""
 
-_ALIASES = {"worst": "ffc", "robust": "ffc", "cvar": "teavar", "tail": "teavar", "var": "quantile",
-            "prete": "quantile", "flomore": "quantile", "mean": "expected", "maxflow": "nominal"}
+_ALIASES = {
+    "worst": "ffc",
+    "robust": "ffc",
+    "cvar": "teavar",
+    "tail": "teavar",
+    "var": "quantile",
+    "prete": "quantile",
+    "flomore": "quantile",
+    "mean": "expected",
+    "maxflow": "nominal",
+}
 
 LOSS_WEIGHTINGS = ("flow", "demand")
 """How flow losses are averaged into a scenario loss: equal weights or demand weights."""
@@ -169,8 +178,9 @@ def value_at_risk(values: ArrayLike, prob: ArrayLike, beta: float) -> float:
 # ---------------------------------------------------------------------------------------------- losses
 def _membership(instance: TEInstance) -> sp.csr_matrix:
     tun = instance.tunnels
-    return sp.csr_matrix((np.ones(tun.n_tunnels), (np.arange(tun.n_tunnels), tun.flow)),
-                         shape=(tun.n_tunnels, tun.n_flows))
+    return sp.csr_matrix(
+        (np.ones(tun.n_tunnels), (np.arange(tun.n_tunnels), tun.flow)), shape=(tun.n_tunnels, tun.n_flows)
+    )
 
 
 def flow_losses(
@@ -187,9 +197,10 @@ def flow_losses(
     xv = check_allocation(instance, x)
     scen = instance.scenarios if scenarios is None else scenarios
     if scen.n_tunnels != instance.n_tunnels:
-        raise InvalidParameterError(f"scenario set is for {scen.n_tunnels} tunnels, the instance has "
-                                    f"{instance.n_tunnels}")
-    sat = np.asarray((_membership(instance).T @ (scen.survival * xv).T))  # (F, Q)
+        raise InvalidParameterError(
+            f"scenario set is for {scen.n_tunnels} tunnels, the instance has {instance.n_tunnels}"
+        )
+    sat = np.asarray(_membership(instance).T @ (scen.survival * xv).T)  # (F, Q)
     loss = np.clip(1.0 - sat, 0.0, None)
     loss[~instance.active] = 0.0
     return loss
@@ -222,7 +233,7 @@ def loss_weights(instance: TEInstance, weighting: str = "flow") -> NDArray[np.fl
 
 
 def scenario_losses(losses: ArrayLike, weights: ArrayLike, *, form: str = "mean") -> NDArray[np.float64]:
-    """(n_scenarios,) ``L[q] = Σ_f w_f ℓ[f, q]`` (``form="mean"``) or ``max_{f: w_f > 0} ℓ[f, q]`` (``"max"``)."""
+    """(n_scenarios,) ``L[q] = Σ_f w_f ℓ[f, q]`` (``form="mean"``) or ``max_{f: w_f > 0} ℓ[f, q]``."""
     lo = np.asarray(losses, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
     if form == "mean":
@@ -260,8 +271,12 @@ class Objective:
     weighting: str = "flow"
 
     def __post_init__(self) -> None:
-        for attr, valid in (("level", ("scenario", "flow")), ("form", ("mean", "max")),
-                            ("flow_aggregate", ("max", "mean")), ("weighting", LOSS_WEIGHTINGS)):
+        for attr, valid in (
+            ("level", ("scenario", "flow")),
+            ("form", ("mean", "max")),
+            ("flow_aggregate", ("max", "mean")),
+            ("weighting", LOSS_WEIGHTINGS),
+        ):
             if getattr(self, attr) not in valid:
                 raise InvalidParameterError(f"{attr} must be one of {valid}, got {getattr(self, attr)!r}")
 
@@ -284,7 +299,9 @@ class Objective:
     def evaluate(self, instance: TEInstance, x: ArrayLike, scenarios: ScenarioSet | None = None) -> float:
         """The objective value of allocation ``x`` on ``instance`` (or on another scenario set)."""
         scen = instance.scenarios if scenarios is None else scenarios
-        return self.from_losses(flow_losses(instance, x, scen), scen.prob, loss_weights(instance, self.weighting))
+        return self.from_losses(
+            flow_losses(instance, x, scen), scen.prob, loss_weights(instance, self.weighting)
+        )
 
     def describe(self) -> str:
         """``"teavar(beta=0.99, form=mean)"``-style label."""
@@ -320,7 +337,8 @@ def make_objective(
     key = _ALIASES.get(str(name).strip().lower(), str(name).strip().lower())
     if key not in OBJECTIVES:
         raise InvalidParameterError(
-            f"unknown objective {name!r}; valid: {', '.join(OBJECTIVES)} (aliases: {', '.join(sorted(_ALIASES))})"
+            f"unknown objective {name!r}; valid: {', '.join(OBJECTIVES)} "
+            f"(aliases: {', '.join(sorted(_ALIASES))})"
         )
     if form != "mean" and key not in ("ffc", "teavar"):
         raise InvalidParameterError(f"form={form!r} applies to 'ffc' and 'teavar' only, not {key!r}")
@@ -328,7 +346,9 @@ def make_objective(
         b = 0.99 if beta is None else beta
         mask = Mask.tail(b) if key == "teavar" else Mask.quantile(b)
         level = "scenario" if key == "teavar" else "flow"
-        return Objective(key, mask, level=level, form=form, flow_aggregate=flow_aggregate, weighting=weighting)
+        return Objective(
+            key, mask, level=level, form=form, flow_aggregate=flow_aggregate, weighting=weighting
+        )
     if beta is not None:
         raise InvalidParameterError(f"objective {key!r} takes no beta (got {beta!r})")
     mask = {"ffc": Mask.worst, "expected": Mask.expected, "nominal": Mask.nominal}[key]()

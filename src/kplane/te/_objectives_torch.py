@@ -92,13 +92,17 @@ class TorchObjective:
     >>> x = torch.zeros(instance.n_tunnels, requires_grad=True); risk(x).backward()  # doctest: +SKIP
     """
 
-    def __init__(self, objective: Objective, instance: TEInstance, *, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self, objective: Objective, instance: TEInstance, *, device: Any = None, dtype: Any = None
+    ) -> None:
         torch = _torch()
         self.objective = objective
         dtype = dtype or torch.float64
         self.survival = torch.as_tensor(np.asarray(instance.scenarios.survival), device=device).to(dtype)
         self.prob = torch.as_tensor(instance.scenarios.prob, dtype=dtype, device=device)
-        self.weights = torch.as_tensor(loss_weights(instance, objective.weighting), dtype=dtype, device=device)
+        self.weights = torch.as_tensor(
+            loss_weights(instance, objective.weighting), dtype=dtype, device=device
+        )
         self.tunnel_flow = torch.as_tensor(instance.tunnels.flow, dtype=torch.long, device=device)
         self.n_flows = instance.n_flows
         self.active = self.weights > 0
@@ -127,5 +131,7 @@ class TorchObjective:
     def __call__(self, x: Any) -> Any:
         """Objective value of split ratios ``x`` (shape ``(..., n_tunnels)``) → shape ``(...)``."""
         if x.shape[-1] != self.survival.shape[1]:
-            raise InvalidParameterError(f"x must end in n_tunnels = {self.survival.shape[1]}, got {tuple(x.shape)}")
+            raise InvalidParameterError(
+                f"x must end in n_tunnels = {self.survival.shape[1]}, got {tuple(x.shape)}"
+            )
         return self.from_losses(self.flow_losses(x))

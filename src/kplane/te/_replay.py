@@ -147,8 +147,9 @@ class ReplayResult:
                 "cvar": self.cvar(beta),
                 "cvar_max_form": cvar(self.scenario_loss_max, self.prob, beta),
                 "beta": beta,
-                "max_flow_quantile": float(max(value_at_risk(r, self.prob, beta)
-                                               for r in self.flow_loss[self.weights > 0])),
+                "max_flow_quantile": float(
+                    max(value_at_risk(r, self.prob, beta) for r in self.flow_loss[self.weights > 0])
+                ),
             },
             "throughput": {
                 "total_demand": self.total_demand,
@@ -205,8 +206,9 @@ def replay(
     tun, topo = instance.tunnels, instance.topology
     d = instance.demand
     d_t = instance.tunnel_demand
-    member = sp.csr_matrix((np.ones(tun.n_tunnels), (np.arange(tun.n_tunnels), tun.flow)),
-                           shape=(tun.n_tunnels, tun.n_flows))
+    member = sp.csr_matrix(
+        (np.ones(tun.n_tunnels), (np.arange(tun.n_tunnels), tun.flow)), shape=(tun.n_tunnels, tun.n_flows)
+    )
     inc = instance.incidence
     cap = topo.capacity
     nq = scen.n_scenarios
@@ -229,11 +231,17 @@ def replay(
             fallback = (sat <= 0) & (alive > 0)
             weight = np.where(fallback[:, tun.flow], y, xy)
             norm = np.asarray(weight @ member)
-            share = np.divide(weight, norm[:, tun.flow], out=np.zeros_like(weight), where=norm[:, tun.flow] > 0)
+            share = np.divide(
+                weight, norm[:, tun.flow], out=np.zeros_like(weight), where=norm[:, tun.flow] > 0
+            )
             traffic = share * d_t
             load = np.asarray(inc @ traffic.T)  # (E, c)
             over = np.maximum(load / cap[:, None], 1.0)  # (E, c)
-            worst = np.maximum.reduceat(over[tun.edge_ids], tun.offsets[:-1], axis=0) if tun.n_tunnels else over[:0]
+            worst = (
+                np.maximum.reduceat(over[tun.edge_ids], tun.offsets[:-1], axis=0)
+                if tun.n_tunnels
+                else over[:0]
+            )
             carried = traffic / worst.T
             got = np.asarray(carried @ member)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -243,6 +251,12 @@ def replay(
         util[:, q0 : q0 + step] = load / cap[:, None]
     reserved = instance.link_load(xv) / cap
     return ReplayResult(
-        flow_loss=loss, prob=scen.prob.copy(), weights=loss_weights(instance, weighting), delivered=delivered,
-        total_demand=instance.total_demand, link_utilisation=util, reserved_utilisation=reserved, reroute=reroute,
+        flow_loss=loss,
+        prob=scen.prob.copy(),
+        weights=loss_weights(instance, weighting),
+        delivered=delivered,
+        total_demand=instance.total_demand,
+        link_utilisation=util,
+        reserved_utilisation=reserved,
+        reroute=reroute,
     )

@@ -60,7 +60,8 @@ def survival_matrix(
             e = int(e)
             if not 0 <= e < m:
                 raise InvalidScenarioError(
-                    f"scenario {q} references link {e}, but topology {topology.name!r} has {m} links (0..{m - 1})"
+                    f"scenario {q} references link {e}, but topology {topology.name!r} has {m} links "
+                    f"(0..{m - 1})"
                 )
             rows.append(q)
             cols.append(e)
@@ -139,7 +140,9 @@ class ScenarioSet:
         if len(fe) != nq:
             raise InvalidScenarioError(f"failed_edges lists {len(fe)} scenarios, prob has {nq}")
         if fe[0]:
-            raise InvalidScenarioError(f"scenario 0 must be the healthy scenario, but links {list(fe[0])} fail in it")
+            raise InvalidScenarioError(
+                f"scenario 0 must be the healthy scenario, but links {list(fe[0])} fail in it"
+            )
         surv = np.asarray(self.survival, dtype=bool)
         if surv.ndim != 2 or surv.shape[0] != nq:
             raise InvalidScenarioError(f"survival must have shape ({nq}, n_tunnels), got {surv.shape}")
@@ -210,18 +213,31 @@ class ScenarioSet:
                 p = np.concatenate([[max(rest, 0.0)], p])
                 els = None if els is None else [()] + els
         surv = survival_matrix(fe, tunnels, topology, bidirectional=bidirectional)
-        return cls(p, tuple(fe), surv, uncovered=uncovered, uncovered_mass=uncovered_mass,
-                   bidirectional=bidirectional, n_links=topology.n_links,
-                   failed_elements=None if els is None else tuple(els), element_kind=element_kind,
-                   metadata=metadata or {})
+        return cls(
+            p,
+            tuple(fe),
+            surv,
+            uncovered=uncovered,
+            uncovered_mass=uncovered_mass,
+            bidirectional=bidirectional,
+            n_links=topology.n_links,
+            failed_elements=None if els is None else tuple(els),
+            element_kind=element_kind,
+            metadata=metadata or {},
+        )
 
     def for_tunnels(self, topology: Topology, tunnels: TunnelSet) -> ScenarioSet:
         """The same scenarios with survival recomputed for another tunnel set on ``topology``."""
         return ScenarioSet(
-            self.prob, self.failed_edges,
+            self.prob,
+            self.failed_edges,
             survival_matrix(self.failed_edges, tunnels, topology, bidirectional=self.bidirectional),
-            uncovered=self.uncovered, uncovered_mass=self.uncovered_mass, bidirectional=self.bidirectional,
-            n_links=topology.n_links, failed_elements=self.failed_elements, element_kind=self.element_kind,
+            uncovered=self.uncovered,
+            uncovered_mass=self.uncovered_mass,
+            bidirectional=self.bidirectional,
+            n_links=topology.n_links,
+            failed_elements=self.failed_elements,
+            element_kind=self.element_kind,
             metadata=self.metadata,
         )
 

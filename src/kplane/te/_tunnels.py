@@ -75,7 +75,8 @@ def k_shortest_tunnels(
         if d in reach[s]:
             gen = nx.shortest_simple_paths(g, s, d, weight=None if weight is None else "w")
             link_paths[(s, d)] = [
-                [g[a][b]["id"] for a, b in zip(p[:-1], p[1:], strict=True)] for p in itertools.islice(gen, int(k))
+                [g[a][b]["id"] for a, b in zip(p[:-1], p[1:], strict=True)]
+                for p in itertools.islice(gen, int(k))
             ]
         if progress is not None:
             progress(done)

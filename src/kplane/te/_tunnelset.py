@@ -111,8 +111,11 @@ class TunnelSet:
 
     @classmethod
     def from_node_paths(
-        cls, topology: Topology, paths: Mapping[tuple[int, int], Sequence[Sequence[int]]],
-        *, pairs: ArrayLike | None = None,
+        cls,
+        topology: Topology,
+        paths: Mapping[tuple[int, int], Sequence[Sequence[int]]],
+        *,
+        pairs: ArrayLike | None = None,
     ) -> TunnelSet:
         """Build from node sequences ``{(src, dst): [[src, ..., dst], ...]}`` on ``topology``."""
         link_paths = {
@@ -188,7 +191,7 @@ class TunnelSet:
         return TunnelSet(self.pairs, self.flow[ids], self.edge_ids[idx], offs)
 
     def check(self, topology: Topology) -> None:
-        """Raise unless every tunnel is a simple path of ``topology`` from its flow's source to its destination.
+        """Raise unless every tunnel is a simple path of ``topology`` joining its flow's two ends.
 
         Raises
         ------
@@ -198,7 +201,9 @@ class TunnelSet:
         n, m = topology.n_nodes, topology.n_links
         if self.n_flows and int(self.pairs.max()) >= n:
             f = int(np.flatnonzero((self.pairs >= n).any(axis=1))[0])
-            raise InvalidScenarioError(f"flow {f} names node {self.pairs[f].max()}, the topology has {n} nodes")
+            raise InvalidScenarioError(
+                f"flow {f} names node {self.pairs[f].max()}, the topology has {n} nodes"
+            )
         if self.n_tunnels == 0:
             return
         if int(self.edge_ids.max()) >= m:
@@ -213,7 +218,9 @@ class TunnelSet:
         fs, fd = self.pairs[self.flow, 0], self.pairs[self.flow, 1]
         bad_ends = (src[first] != fs) | (dst[last] != fd)
         cont = np.ones(self.edge_ids.shape[0], dtype=bool)
-        inner = np.setdiff1d(np.arange(self.edge_ids.shape[0] - 1), last)
+        is_last = np.zeros(self.edge_ids.shape[0], dtype=bool)
+        is_last[last] = True
+        inner = np.flatnonzero(~is_last)
         cont[inner] = dst[inner] == src[inner + 1]
         tid = np.repeat(np.arange(self.n_tunnels), self.hops)
         broken = np.zeros(self.n_tunnels, dtype=bool)
@@ -221,12 +228,14 @@ class TunnelSet:
         # simple: the nodes src of every hop plus the final dst are distinct within a tunnel
         nodes = np.concatenate([src, dst[last]])
         owner = np.concatenate([tid, np.arange(self.n_tunnels)])
-        key = owner * n + nodes
-        uniq, counts = np.unique(key, return_counts=True)
+        key = np.sort(owner * n + nodes)
         loops = np.zeros(self.n_tunnels, dtype=bool)
-        loops[uniq[counts > 1] // n] = True
-        for mask, what in ((bad_ends, "does not join its flow's source and destination"),
-                           (broken, "is not a contiguous path"), (loops, "visits a node twice (not a simple path)")):
+        loops[key[1:][key[1:] == key[:-1]] // n] = True
+        for mask, what in (
+            (bad_ends, "does not join its flow's source and destination"),
+            (broken, "is not a contiguous path"),
+            (loops, "visits a node twice (not a simple path)"),
+        ):
             if mask.any():
                 t = int(np.flatnonzero(mask)[0])
                 f = int(self.flow[t])
@@ -241,4 +250,6 @@ class TunnelSet:
         return [(int(self.flow[t]), self.tunnel(t).tolist()) for t in range(self.n_tunnels)]
 
     def __repr__(self) -> str:
-        return f"TunnelSet(n_flows={self.n_flows}, n_tunnels={self.n_tunnels}, max_per_flow={self.max_per_flow})"
+        return (
+            f"TunnelSet(n_flows={self.n_flows}, n_tunnels={self.n_tunnels}, max_per_flow={self.max_per_flow})"
+        )

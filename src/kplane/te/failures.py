@@ -52,7 +52,7 @@ UNCOVERED = ("renormalised", "all_failed")
 def weibull_probabilities(
     n: int, *, shape: float = 0.8, scale: float = 1e-3, seed: SeedLike = None
 ) -> NDArray[np.float64]:
-    """``n`` failure probabilities drawn from Weibull(``shape``, ``scale``) (``scale · W``, ``W ~ Weibull(shape)``).
+    """``n`` failure probabilities ``scale · W`` with ``W ~ Weibull(shape)``.
 
     Raises
     ------
@@ -102,7 +102,9 @@ class FailureModel:
         bad = ~np.isfinite(p) | (p < 0) | (p >= 1)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InvalidParameterError(f"failure probability of element {i} must lie in [0, 1), got {p[i]!r}")
+            raise InvalidParameterError(
+                f"failure probability of element {i} must lie in [0, 1), got {p[i]!r}"
+            )
         object.__setattr__(self, "prob", p)
         object.__setattr__(self, "element_links", tuple(tuple(int(e) for e in s) for s in self.element_links))
         if not self.names:
@@ -115,8 +117,11 @@ class FailureModel:
 
     def with_prob(self, prob: ArrayLike, **metadata: Any) -> FailureModel:
         """The same elements with other probabilities."""
-        return replace(self, prob=np.broadcast_to(np.asarray(prob, float), (self.n_elements,)).copy(),
-                       metadata={**self.metadata, **metadata})
+        return replace(
+            self,
+            prob=np.broadcast_to(np.asarray(prob, float), (self.n_elements,)).copy(),
+            metadata={**self.metadata, **metadata},
+        )
 
     def with_weibull(self, *, shape: float = 0.8, scale: float = 1e-3, seed: SeedLike = None) -> FailureModel:
         """The same elements with probabilities drawn from Weibull(shape, scale)."""
@@ -151,7 +156,9 @@ class FailureModel:
             kind = "bidirectional-link"
         else:
             groups = [[i] for i in range(topology.n_links)]
-            names = tuple(f"{topology.node_names[u]}→{topology.node_names[v]}" for u, v in topology.links.tolist())
+            names = tuple(
+                f"{topology.node_names[u]}→{topology.node_names[v]}" for u, v in topology.links.tolist()
+            )
             kind = "link"
         p = np.asarray(prob, dtype=np.float64).reshape(-1)
         if p.size == 1:
@@ -162,8 +169,12 @@ class FailureModel:
 
     @classmethod
     def per_fibre(
-        cls, n_links: int, link_fibres: Sequence[Sequence[int]], fibre_prob: ArrayLike,
-        *, names: Sequence[str] = (),
+        cls,
+        n_links: int,
+        link_fibres: Sequence[Sequence[int]],
+        fibre_prob: ArrayLike,
+        *,
+        names: Sequence[str] = (),
     ) -> FailureModel:
         """One element per fibre: fibre ``i`` takes down every link whose fibre path contains ``i``.
 
@@ -177,7 +188,9 @@ class FailureModel:
         for e, fibres in enumerate(link_fibres):
             for f in fibres:
                 if not 0 <= int(f) < len(groups):
-                    raise InvalidParameterError(f"link {e} rides fibre {f}, but there are {len(groups)} fibres")
+                    raise InvalidParameterError(
+                        f"link {e} rides fibre {f}, but there are {len(groups)} fibres"
+                    )
                 groups[int(f)].append(e)
         return cls(tuple(tuple(g) for g in groups), p, kind="fibre", names=tuple(names))
 
@@ -281,8 +294,15 @@ def connectivity_filter(
 
 
 def _finish(
-    model: FailureModel, topology: Topology, tunnels: TunnelSet, sets: list[tuple[int, ...]],
-    probs: NDArray[np.float64], *, uncovered: str, bidirectional_tunnels: bool, metadata: dict[str, Any],
+    model: FailureModel,
+    topology: Topology,
+    tunnels: TunnelSet,
+    sets: list[tuple[int, ...]],
+    probs: NDArray[np.float64],
+    *,
+    uncovered: str,
+    bidirectional_tunnels: bool,
+    metadata: dict[str, Any],
 ) -> ScenarioSet:
     if uncovered not in UNCOVERED:
         raise InvalidParameterError(f"uncovered must be one of {UNCOVERED}, got {uncovered!r}")
@@ -295,9 +315,16 @@ def _finish(
         probs = probs / probs.sum()
     fe = [model.links_down(s) for s in sets]
     return ScenarioSet.from_failed_edges(
-        topology, tunnels, fe, probs, bidirectional=bidirectional_tunnels,
-        uncovered=uncovered if mass > 0 else "none", uncovered_mass=mass, failed_elements=sets,
-        element_kind=model.kind, metadata={**model.metadata, **metadata},
+        topology,
+        tunnels,
+        fe,
+        probs,
+        bidirectional=bidirectional_tunnels,
+        uncovered=uncovered if mass > 0 else "none",
+        uncovered_mass=mass,
+        failed_elements=sets,
+        element_kind=model.kind,
+        metadata={**model.metadata, **metadata},
     )
 
 
@@ -347,11 +374,20 @@ def cutoff_scenarios(
     def keep(s: tuple[int, ...]) -> bool:
         return (conn is None or conn(s)) and (accept is None or accept(s))
 
-    sets, probs = enumerate_failure_sets(model.prob, cutoff, accept=keep if (conn or accept) else None,
-                                         max_sets=max_scenarios)
+    sets, probs = enumerate_failure_sets(
+        model.prob, cutoff, accept=keep if (conn or accept) else None, max_sets=max_scenarios
+    )
     meta = {"generator": "cutoff", "cutoff": cutoff, "drop_disconnecting": drop_disconnecting}
-    return _finish(model, topology, tunnels, sets, probs, uncovered=uncovered,
-                   bidirectional_tunnels=bidirectional_tunnels, metadata=meta)
+    return _finish(
+        model,
+        topology,
+        tunnels,
+        sets,
+        probs,
+        uncovered=uncovered,
+        bidirectional_tunnels=bidirectional_tunnels,
+        metadata=meta,
+    )
 
 
 def k_failure_scenarios(
@@ -387,6 +423,14 @@ def k_failure_scenarios(
     else:
         probs = np.full(len(sets), 1.0 / len(sets))
     meta = {"generator": "k-failure", "k": int(k), "drop_disconnecting": drop_disconnecting}
-    out = _finish(model, topology, tunnels, sets, probs, uncovered="renormalised",
-                  bidirectional_tunnels=bidirectional_tunnels, metadata=meta)
+    out = _finish(
+        model,
+        topology,
+        tunnels,
+        sets,
+        probs,
+        uncovered="renormalised",
+        bidirectional_tunnels=bidirectional_tunnels,
+        metadata=meta,
+    )
     return out

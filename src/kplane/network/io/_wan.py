@@ -203,9 +203,7 @@ def _node_names(n: int, names_file: Path | None) -> list[str]:
         names = _read_names(names_file)
         if len(names) >= n:
             return names
-        raise FormatError(
-            f"lists {len(names)} node names but the links use nodes up to {n}", file=names_file
-        )
+        raise FormatError(f"lists {len(names)} node names but the links use nodes up to {n}", file=names_file)
     return [str(i + 1) for i in range(n)]
 
 
@@ -259,7 +257,9 @@ def read_demand_rows(
             j = int(np.flatnonzero(~np.isfinite(vals) | (vals < 0))[0])
             raise FormatError(
                 f"demand {j // n_nodes + 1}→{j % n_nodes + 1} must be finite and >= 0, got {vals[j]}",
-                file=path, line=line, field="demand",
+                file=path,
+                line=line,
+                field="demand",
             )
         m = vals.reshape(n_nodes, n_nodes) * float(unit)
         np.fill_diagonal(m, 0.0)
@@ -323,13 +323,19 @@ def read_teavar_topology(
         if k == 0 and _is_header(tok):
             continue
         if len(tok) < 4:
-            raise FormatError(f"expected 4 columns {' '.join(fields)}, got {len(tok)}",
-                              file=topo_file, line=line, field=fields[len(tok)] if tok else fields[0])
+            raise FormatError(
+                f"expected 4 columns {' '.join(fields)}, got {len(tok)}",
+                file=topo_file,
+                line=line,
+                field=fields[len(tok)] if tok else fields[0],
+            )
         u = _num(tok[0], topo_file, line, fields[0], int)
         v = _num(tok[1], topo_file, line, fields[1], int)
         for val, fld in ((u, fields[0]), (v, fields[1])):
             if val < 1:
-                raise FormatError(f"node numbers are 1-based, got {val}", file=topo_file, line=line, field=fld)
+                raise FormatError(
+                    f"node numbers are 1-based, got {val}", file=topo_file, line=line, field=fld
+                )
         c = _num(tok[2], topo_file, line, fields[2])
         if not c > 0:
             raise FormatError(f"capacity must be > 0, got {c}", file=topo_file, line=line, field=fields[2])
@@ -354,12 +360,17 @@ def read_teavar_topology(
 
 
 def _topology(
-    names: Sequence[str], links: Sequence[tuple[int, int]], caps: Sequence[float], name: str, file: Path,
+    names: Sequence[str],
+    links: Sequence[tuple[int, int]],
+    caps: Sequence[float],
+    name: str,
+    file: Path,
     source: str,
 ) -> Topology:
     try:
-        return Topology.from_edges(list(names), links, caps, name=name,
-                                   metadata={"source": f"{source}:{file}"})
+        return Topology.from_edges(
+            list(names), links, caps, name=name, metadata={"source": f"{source}:{file}"}
+        )
     except InvalidScenarioError as exc:
         raise FormatError(str(exc), file=file) from None
 
@@ -461,19 +472,28 @@ def read_arrow_ip_topology(
         if k == 0 and _is_header(tok):
             continue
         if len(tok) < 7:
-            raise FormatError(f"expected 7 columns {' '.join(fields)}, got {len(tok)}", file=ip_file, line=line)
+            raise FormatError(
+                f"expected 7 columns {' '.join(fields)}, got {len(tok)}", file=ip_file, line=line
+            )
         u = _num(tok[0], ip_file, line, "src", int)
         v = _num(tok[1], ip_file, line, "dst", int)
         if u < 1 or v < 1:
-            raise FormatError("node numbers are 1-based", file=ip_file, line=line, field="src" if u < 1 else "dst")
+            raise FormatError(
+                "node numbers are 1-based", file=ip_file, line=line, field="src" if u < 1 else "dst"
+            )
         idx = _num(tok[2], ip_file, line, "index", int)
         if idx != 1:
-            raise FormatError(f"parallel IP link (index {idx}) is not supported: one link per ordered pair",
-                              file=ip_file, line=line, field="index")
+            raise FormatError(
+                f"parallel IP link (index {idx}) is not supported: one link per ordered pair",
+                file=ip_file,
+                line=line,
+                field="index",
+            )
         wl = _num(tok[3], ip_file, line, "capacity")
         if not wl > 0:
-            raise FormatError(f"capacity must be > 0 wavelengths, got {wl}", file=ip_file, line=line,
-                              field="capacity")
+            raise FormatError(
+                f"capacity must be > 0 wavelengths, got {wl}", file=ip_file, line=line, field="capacity"
+            )
         fp = _int_list(tok[4], ip_file, line, "fiberpath_index")
         _int_list(tok[5], ip_file, line, "wavelength")
         p = _check_prob(_num(tok[6], ip_file, line, "failure"), ip_file, line, "failure")
@@ -503,12 +523,21 @@ def read_arrow_ip_topology(
             if bad:
                 raise FormatError(
                     f"IP link {i} ({links[i][0] + 1}→{links[i][1] + 1}) uses fibre row {bad[0] + 1}, but "
-                    f"{optical.name} has {len(fibres.fibres)} rows", file=ip_file, field="fiberpath_index",
+                    f"{optical.name} has {len(fibres.fibres)} rows",
+                    file=ip_file,
+                    field="fiberpath_index",
                 )
     dem = None
     if demands and (folder / "demand.txt").is_file():
         dem, extra = read_demand_rows(folder / "demand.txt", topo.n_nodes, unit=demand_unit)
         meta["files"].append(str(folder / "demand.txt"))
         meta["demand_extra_values"] = extra
-    return WanNetwork(topo, demands=dem, link_failure_prob=np.asarray(probs), link_fibres=tuple(paths),
-                      fibres=fibres, source="arrow", metadata=meta)
+    return WanNetwork(
+        topo,
+        demands=dem,
+        link_failure_prob=np.asarray(probs),
+        link_fibres=tuple(paths),
+        fibres=fibres,
+        source="arrow",
+        metadata=meta,
+    )

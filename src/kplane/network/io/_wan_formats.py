@@ -80,8 +80,9 @@ def read_flexile_topology(
         v = _num(tok[1], capa, line, "j", int)
         c = _num(tok[2], capa, line, "capacity")
         if u < 0 or v < 0:
-            raise FormatError("node numbers are 0-based and >= 0", file=capa, line=line,
-                              field="i" if u < 0 else "j")
+            raise FormatError(
+                "node numbers are 0-based and >= 0", file=capa, line=line, field="i" if u < 0 else "j"
+            )
         if not c > 0:
             raise FormatError(f"capacity must be > 0, got {c}", file=capa, line=line, field="capacity")
         if (u, v) in links:
@@ -108,11 +109,16 @@ def read_flexile_topology(
             h = _num(tok[2], tfile, line, "h", int)
             vol = _num(tok[3], tfile, line, "tm")
             if not (0 <= s < n and 0 <= t < n) or s == t:
-                raise FormatError(f"demand {s}→{t} names an unknown node or a self-pair (nodes 0..{n - 1})",
-                                  file=tfile, line=line, field="s")
+                raise FormatError(
+                    f"demand {s}→{t} names an unknown node or a self-pair (nodes 0..{n - 1})",
+                    file=tfile,
+                    line=line,
+                    field="s",
+                )
             if h < 0 or vol < 0:
-                raise FormatError("class h and volume tm must be >= 0", file=tfile, line=line,
-                                  field="h" if h < 0 else "tm")
+                raise FormatError(
+                    "class h and volume tm must be >= 0", file=tfile, line=line, field="h" if h < 0 else "tm"
+                )
             entries.append((s, t, h, vol))
         n_h = max(e[2] for e in entries) + 1 if entries else 1
         dem = np.zeros((n_h, n, n))
@@ -195,8 +201,9 @@ def read_sndlib(
     for line, s in sec["NODES"]:
         m = _SND_NODE.match(s)
         if m is None:
-            raise FormatError("expected '<node_id> ( <longitude> <latitude> )'", file=path, line=line,
-                              field="node")
+            raise FormatError(
+                "expected '<node_id> ( <longitude> <latitude> )'", file=path, line=line, field="node"
+            )
         names.append(m.group(1))
         pos.append((_num(m.group(2), path, line, "longitude"), _num(m.group(3), path, line, "latitude")))
     index = {nm: i for i, nm in enumerate(names)}
@@ -213,8 +220,9 @@ def read_sndlib(
     for line, s in sec["LINKS"]:
         m = _SND_LINK.match(s)
         if m is None:
-            raise FormatError("expected '<link_id> ( <source> <target> ) ...'", file=path, line=line,
-                              field="link")
+            raise FormatError(
+                "expected '<link_id> ( <source> <target> ) ...'", file=path, line=line, field="link"
+            )
         u, v = node(m.group(2), line, "source"), node(m.group(3), line, "target")
         rest = m.group(4)
         head = rest.split("(", 1)[0].split()
@@ -226,10 +234,16 @@ def read_sndlib(
         elif len(mod_vals) >= 2:
             cap = min(_num(mod_vals[j], path, line, "module_capacity") for j in range(0, len(mod_vals), 2))
         else:
-            raise FormatError("link has neither pre-installed capacity nor a module", file=path, line=line,
-                              field="pre_installed_capacity")
+            raise FormatError(
+                "link has neither pre-installed capacity nor a module",
+                file=path,
+                line=line,
+                field="pre_installed_capacity",
+            )
         if not cap > 0 or u == v:
-            raise FormatError("capacity must be > 0 and the ends distinct", file=path, line=line, field="link")
+            raise FormatError(
+                "capacity must be > 0 and the ends distinct", file=path, line=line, field="link"
+            )
         for a, b in ((u, v), (v, u)):
             if (a, b) in links:
                 raise FormatError(f"link {names[a]}–{names[b]} is listed twice", file=path, line=line)
@@ -242,16 +256,23 @@ def read_sndlib(
     for line, s in sec.get("DEMANDS", []):
         m = _SND_LINK.match(s)
         if m is None:
-            raise FormatError("expected '<demand_id> ( <source> <target> ) <unit> <value> ...'", file=path,
-                              line=line, field="demand")
+            raise FormatError(
+                "expected '<demand_id> ( <source> <target> ) <unit> <value> ...'",
+                file=path,
+                line=line,
+                field="demand",
+            )
         a, b = node(m.group(2), line, "source"), node(m.group(3), line, "target")
         rest = m.group(4).split()
         if len(rest) < 2:
-            raise FormatError("expected <routing_unit> <demand_value>", file=path, line=line, field="demand_value")
+            raise FormatError(
+                "expected <routing_unit> <demand_value>", file=path, line=line, field="demand_value"
+            )
         val = _num(rest[1], path, line, "demand_value")
         if val < 0 or a == b:
-            raise FormatError("demand must be >= 0 between distinct nodes", file=path, line=line,
-                              field="demand_value")
+            raise FormatError(
+                "demand must be >= 0 between distinct nodes", file=path, line=line, field="demand_value"
+            )
         if directed_demands:
             dem[0, a, b] += val * unit
         else:
@@ -316,8 +337,9 @@ def read_graphml(
         try:
             cap = float(raw) if raw is not None else float(default_capacity)
         except (TypeError, ValueError):
-            raise FormatError(f"LinkSpeedRaw {raw!r} of edge {u}–{v} is not a number", file=path,
-                              field="LinkSpeedRaw") from None
+            raise FormatError(
+                f"LinkSpeedRaw {raw!r} of edge {u}–{v} is not a number", file=path, field="LinkSpeedRaw"
+            ) from None
         if not cap > 0:
             cap = float(default_capacity)
         if simple.has_edge(u, v):
@@ -400,8 +422,11 @@ def read_figret_topology(
         try:
             u, v, c = index[e["source"]], index[e["target"]], float(e["capacity"])
         except (KeyError, TypeError, ValueError):
-            raise FormatError(f"link {k} needs source, target (known nodes) and a numeric capacity",
-                              file=jfile, field=f"links[{k}]") from None
+            raise FormatError(
+                f"link {k} needs source, target (known nodes) and a numeric capacity",
+                file=jfile,
+                field=f"links[{k}]",
+            ) from None
         if not c > 0:
             raise FormatError(f"capacity must be > 0, got {c}", file=jfile, field=f"links[{k}].capacity")
         links.append((u, v))
@@ -417,8 +442,9 @@ def read_figret_topology(
                 start = len(mats)
                 for line, tok in _lines(hist):
                     if len(tok) != n * n:
-                        raise FormatError(f"expected {n * n} values ({n}×{n}), got {len(tok)}", file=hist,
-                                          line=line)
+                        raise FormatError(
+                            f"expected {n * n} values ({n}×{n}), got {len(tok)}", file=hist, line=line
+                        )
                     try:
                         vals = np.array(tok, dtype=np.float64).reshape(n, n)
                     except ValueError:

@@ -13,14 +13,14 @@ blocks (:class:`ModelBuilder`), pick simplex or IPM by size, and map every HiGHS
 """
 
 from kplane.te.solvers._base import FlowPatterns, TEModel, flow_patterns
-from kplane.te.solvers._expected import solve_expected
-from kplane.te.solvers._ffc import solve_ffc
+from kplane.te.solvers._expected import build_expected_model, solve_expected
+from kplane.te.solvers._ffc import build_ffc_model, solve_ffc
 from kplane.te.solvers._highs import METHODS, HighsRun, ModelBuilder, status_from_highs
-from kplane.te.solvers._nominal import solve_nominal
-from kplane.te.solvers._quantile import solve_quantile
+from kplane.te.solvers._nominal import build_nominal_model, solve_nominal
+from kplane.te.solvers._quantile import build_quantile_model, solve_quantile
 from kplane.te.solvers._result import TESolution, TEStatus
 from kplane.te.solvers._solve import ExactSolver, solve
-from kplane.te.solvers._teavar import solve_teavar
+from kplane.te.solvers._teavar import build_teavar_model, solve_teavar
 
 __all__ = [
     "METHODS",
@@ -31,6 +31,11 @@ __all__ = [
     "TEModel",
     "TESolution",
     "TEStatus",
+    "build_expected_model",
+    "build_ffc_model",
+    "build_nominal_model",
+    "build_quantile_model",
+    "build_teavar_model",
     "flow_patterns",
     "solve",
     "solve_expected",

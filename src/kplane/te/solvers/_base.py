@@ -61,7 +61,9 @@ class FlowPatterns:
         return int(self.pat_flow.shape[0])
 
 
-def flow_patterns(instance: TEInstance, *, base_only: bool = False, chunk_cells: int = 20_000_000) -> FlowPatterns:
+def flow_patterns(
+    instance: TEInstance, *, base_only: bool = False, chunk_cells: int = 20_000_000
+) -> FlowPatterns:
     """Compute the survival patterns of every flow with demand (see the module docstring)."""
     tun = instance.tunnels
     flows = np.flatnonzero(instance.active).astype(np.int64)
@@ -69,7 +71,8 @@ def flow_patterns(instance: TEInstance, *, base_only: bool = False, chunk_cells:
     kmax = int(nt.max()) if flows.size else 0
     if kmax > MAX_TUNNELS_PER_FLOW:
         raise UnsupportedError(
-            f"the exact solvers handle at most {MAX_TUNNELS_PER_FLOW} tunnels per flow, this instance has {kmax}"
+            f"the exact solvers handle at most {MAX_TUNNELS_PER_FLOW} tunnels per flow, "
+            f"this instance has {kmax}"
         )
     full = (np.int64(1) << nt) - 1
     width = 1 << kmax
@@ -91,8 +94,9 @@ def flow_patterns(instance: TEInstance, *, base_only: bool = False, chunk_cells:
         codes = np.add.reduceat(y * bitw, starts, axis=1).astype(dtype)  # (c, F_a)
         flat = (fpos * width)[None, :] + codes
         counts += np.bincount(flat.ravel(), minlength=counts.size)
-        mass += np.bincount(flat.ravel(), weights=np.repeat(scen.prob[q0 : q0 + step], flows.size),
-                            minlength=mass.size)
+        mass += np.bincount(
+            flat.ravel(), weights=np.repeat(scen.prob[q0 : q0 + step], flows.size), minlength=mass.size
+        )
         codes_chunks.append(codes)
     present = np.flatnonzero(counts)
     index = np.full(counts.size, -1, dtype=np.int64)
@@ -111,8 +115,16 @@ def flow_patterns(instance: TEInstance, *, base_only: bool = False, chunk_cells:
         ap.append(index[f * width + codes[q, f]])
         q0 += codes.shape[0]
     cat = np.concatenate
-    return FlowPatterns(flows, pat_flow.astype(np.int64), pat_code.astype(np.int64), mass[present], base,
-                        cat(aq).astype(np.int64), cat(af).astype(np.int64), cat(ap).astype(np.int64))
+    return FlowPatterns(
+        flows,
+        pat_flow.astype(np.int64),
+        pat_code.astype(np.int64),
+        mass[present],
+        base,
+        cat(aq).astype(np.int64),
+        cat(af).astype(np.int64),
+        cat(ap).astype(np.int64),
+    )
 
 
 class TEModel:
@@ -137,18 +149,28 @@ class TEModel:
         np.minimum.at(bott, a.col, cap[a.row])
         self.x = b.add_cols(self.act_t.size, lb=0.0, ub=np.minimum(1.0, bott / d_t))
         used = np.unique(a.row)
-        load_max = np.bincount(a.row, weights=d_t[a.col] * np.minimum(1.0, bott / d_t)[a.col], minlength=topo.n_links)
+        load_max = np.bincount(
+            a.row, weights=d_t[a.col] * np.minimum(1.0, bott / d_t)[a.col], minlength=topo.n_links
+        )
         binding = used[load_max[used] > cap[used] * (1 + 1e-12)]
         keep = np.isin(a.row, binding)
         row_of = np.full(topo.n_links, -1, dtype=np.int64)
         row_of[binding] = np.arange(binding.size)
-        b.add_rows(binding.size, row_of[a.row[keep]], self.x[a.col[keep]], d_t[a.col[keep]] / cap[a.row[keep]], ub=1.0)
+        b.add_rows(
+            binding.size,
+            row_of[a.row[keep]],
+            self.x[a.col[keep]],
+            d_t[a.col[keep]] / cap[a.row[keep]],
+            ub=1.0,
+        )
         self.pat = pat = flow_patterns(instance, base_only=base_only)
         lb = np.where(pat.pat_code == 0, 1.0, 0.0)
         self.ell = b.add_cols(pat.n_patterns, lb=lb, ub=1.0)
         # ℓ_p + Σ_{t∈σ} x_t >= 1 for patterns with a surviving tunnel
         nt = tun.n_tunnels_per_flow[pat.flows]
-        first_x = np.concatenate([[0], np.cumsum(nt)[:-1]])  # position in act_t of each active flow's 1st tunnel
+        first_x = np.concatenate(
+            [[0], np.cumsum(nt)[:-1]]
+        )  # position in act_t of each active flow's 1st tunnel
         live = np.flatnonzero(pat.pat_code != 0)
         reps = nt[pat.pat_flow[live]]
         p_rep = np.repeat(live, reps)
@@ -172,13 +194,20 @@ class TEModel:
             b = self.b
             h = int(b.add_cols(1, lb=-np.inf, ub=np.inf)[0])
             n = self.pat.flows.size
-            b.add_rows(1, np.zeros(n + 1, np.int64), np.concatenate([[h], self.ell[self.pat.base]]),
-                       np.concatenate([[1.0], -self.wf()]), lb=0.0, ub=0.0)
+            b.add_rows(
+                1,
+                np.zeros(n + 1, np.int64),
+                np.concatenate([[h], self.ell[self.pat.base]]),
+                np.concatenate([[1.0], -self.wf()]),
+                lb=0.0,
+                ub=0.0,
+            )
             self._h = h
         return self._h
 
-    def scenario_loss_terms(self, scen_ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64],
-                                                                        NDArray[np.float64]]:
+    def scenario_loss_terms(
+        self, scen_ids: NDArray[np.int64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
         """Triplets ``(row, col, val)`` of ``L_q`` for scenarios ``scen_ids`` (row i = ``scen_ids[i]``)."""
         pat = self.pat
         h = self.h_col()
@@ -200,7 +229,9 @@ class TEModel:
         ratio = inst.link_load(x) / inst.topology.capacity
         worst = float(ratio.max()) if ratio.size else 0.0
         if worst > 1.0 + CAPACITY_REPAIR_TOL:
-            raise SolverError(f"solver allocation overloads a link by {100 * (worst - 1):.3g}% (beyond tolerance)")
+            raise SolverError(
+                f"solver allocation overloads a link by {100 * (worst - 1):.3g}% (beyond tolerance)"
+            )
         if worst > 1.0:  # within solver tolerance: scale each tunnel by its worst link's overload
             tun = inst.tunnels
             over = np.maximum(ratio, 1.0)
@@ -214,24 +245,43 @@ def finish(model: TEModel, run: HighsRun, *, extra_info: dict | None = None) -> 
     if run.status in (TEStatus.INFEASIBLE,):
         raise InfeasibleError(f"the {obj.describe()} model is infeasible (HiGHS: {run.highs_status})")
     if run.status in (TEStatus.UNBOUNDED, TEStatus.UNBOUNDED_OR_INFEASIBLE):
-        raise SolverError(f"the {obj.describe()} model is {run.status.value} (HiGHS: {run.highs_status})",
-                          status=run.status.value)
+        raise SolverError(
+            f"the {obj.describe()} model is {run.status.value} (HiGHS: {run.highs_status})",
+            status=run.status.value,
+        )
     if run.col_value is None or run.status in (TEStatus.ERROR, TEStatus.UNKNOWN, TEStatus.MEMORY_LIMIT):
         raise SolverError(
-            f"HiGHS stopped with status {run.status.value!r} ({run.highs_status}) without a feasible allocation",
-            status=run.status.value, time_limit=extra_info.get("time_limit") if extra_info else None,
+            f"HiGHS stopped with status {run.status.value!r} ({run.highs_status}) "
+            "without a feasible allocation",
+            status=run.status.value,
+            time_limit=extra_info.get("time_limit") if extra_info else None,
         )
     x = model.allocation(run.col_value)
     inst = model.instance
     value = obj.evaluate(inst, x)
-    info = {**run.info, "n_patterns": model.pat.n_patterns, "n_scenarios": inst.n_scenarios,
-            "n_tunnels": inst.n_tunnels, "n_active_flows": int(model.pat.flows.size), **(extra_info or {})}
+    info = {
+        **run.info,
+        "n_patterns": model.pat.n_patterns,
+        "n_scenarios": inst.n_scenarios,
+        "n_tunnels": inst.n_tunnels,
+        "n_active_flows": int(model.pat.flows.size),
+        **(extra_info or {}),
+    }
     info["build_time_s"] = max(0.0, time.perf_counter() - model.t0 - run.solve_time_s)
     return TESolution(
-        x=x, objective=obj.name, objective_label=obj.describe(), objective_value=value,
-        throughput=inst.total_demand * (1.0 - value), status=run.status, mip_gap=run.mip_gap,
-        time_s=time.perf_counter() - model.t0, solver_objective=run.objective, bound=run.bound,
-        beta=obj.beta, form=obj.form, info=info,
+        x=x,
+        objective=obj.name,
+        objective_label=obj.describe(),
+        objective_value=value,
+        throughput=inst.total_demand * (1.0 - value),
+        status=run.status,
+        mip_gap=run.mip_gap,
+        time_s=time.perf_counter() - model.t0,
+        solver_objective=run.objective,
+        bound=run.bound,
+        beta=obj.beta,
+        form=obj.form,
+        info=info,
     )
 
 

@@ -7,7 +7,7 @@ from kplane.te._objectives import make_objective
 from kplane.te.solvers._base import TEModel, check_time_limit, finish
 from kplane.te.solvers._result import TESolution
 
-__all__ = ["solve_expected"]
+__all__ = ["build_expected_model", "solve_expected"]
 
 
 def solve_expected(
@@ -37,9 +37,13 @@ def solve_expected(
         ``objective_value = Σ_q p_q L_q`` of the returned allocation.
     """
     tl = check_time_limit(time_limit)
-    obj = make_objective("expected", weighting=weighting)
-    m = TEModel(instance, obj)
-    pat = m.pat
-    m.b.set_cost(m.ell, m.wf()[pat.pat_flow] * pat.pat_mass)
+    m = build_expected_model(instance, weighting=weighting)
     run = m.b.run(time_limit=tl, method=method, verbose=verbose)
     return finish(m, run, extra_info={"time_limit": tl})
+
+
+def build_expected_model(instance: TEInstance, *, weighting: str = "flow") -> TEModel:
+    """The model of :func:`solve_expected`, built but not solved."""
+    m = TEModel(instance, make_objective("expected", weighting=weighting))
+    m.b.set_cost(m.ell, m.wf()[m.pat.pat_flow] * m.pat.pat_mass)
+    return m

@@ -9,7 +9,7 @@ from kplane.te._objectives import make_objective
 from kplane.te.solvers._base import TEModel, check_time_limit, finish
 from kplane.te.solvers._result import TESolution
 
-__all__ = ["solve_ffc"]
+__all__ = ["build_ffc_model", "solve_ffc"]
 
 
 def solve_ffc(
@@ -58,6 +58,13 @@ def solve_ffc(
         ``objective_value = max_q L_q`` of the returned allocation.
     """
     tl = check_time_limit(time_limit)
+    m = build_ffc_model(instance, form=form, weighting=weighting)
+    run = m.b.run(time_limit=tl, method=method, verbose=verbose)
+    return finish(m, run, extra_info={"time_limit": tl})
+
+
+def build_ffc_model(instance: TEInstance, *, form: str = "mean", weighting: str = "flow") -> TEModel:
+    """The model of :func:`solve_ffc`, built but not solved."""
     obj = make_objective("ffc", form=form, weighting=weighting)
     m = TEModel(instance, obj)
     b = m.b
@@ -65,11 +72,20 @@ def solve_ffc(
     if form == "mean":
         q = np.arange(instance.n_scenarios, dtype=np.int64)
         r, c, v = m.scenario_loss_terms(q)
-        b.add_rows(q.size, np.concatenate([np.arange(q.size), r]), np.concatenate([np.full(q.size, z), c]),
-                   np.concatenate([np.ones(q.size), -v]), lb=0.0)
+        b.add_rows(
+            q.size,
+            np.concatenate([np.arange(q.size), r]),
+            np.concatenate([np.full(q.size, z), c]),
+            np.concatenate([np.ones(q.size), -v]),
+            lb=0.0,
+        )
     else:
         n = m.pat.n_patterns
-        b.add_rows(n, np.concatenate([np.arange(n), np.arange(n)]), np.concatenate([np.full(n, z), m.ell]),
-                   np.concatenate([np.ones(n), -np.ones(n)]), lb=0.0)
-    run = b.run(time_limit=tl, method=method, verbose=verbose)
-    return finish(m, run, extra_info={"time_limit": tl})
+        b.add_rows(
+            n,
+            np.concatenate([np.arange(n), np.arange(n)]),
+            np.concatenate([np.full(n, z), m.ell]),
+            np.concatenate([np.ones(n), -np.ones(n)]),
+            lb=0.0,
+        )
+    return m

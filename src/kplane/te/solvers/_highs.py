@@ -23,7 +23,7 @@ __all__ = ["METHODS", "HighsRun", "ModelBuilder", "status_from_highs"]
 METHODS = ("auto", "simplex", "ipm", "pdlp")
 """LP algorithms: ``auto`` picks dual simplex for models up to :data:`IPM_NONZEROS` non-zeros, else IPM."""
 
-IPM_NONZEROS = 300_000
+IPM_NONZEROS = 2_000_000
 
 _STATUS = {
     "kOptimal": TEStatus.OPTIMAL,
@@ -91,7 +91,13 @@ class ModelBuilder:
         self._cost_set: list[tuple[NDArray[np.int64], NDArray[np.float64]]] = []
 
     def add_cols(
-        self, n: int, *, cost: ArrayLike = 0.0, lb: ArrayLike = 0.0, ub: ArrayLike = np.inf, integer: bool = False
+        self,
+        n: int,
+        *,
+        cost: ArrayLike = 0.0,
+        lb: ArrayLike = 0.0,
+        ub: ArrayLike = np.inf,
+        integer: bool = False,
     ) -> NDArray[np.int64]:
         """Add ``n`` columns; returns their indices."""
         n = int(n)
@@ -109,10 +115,16 @@ class ModelBuilder:
         self._cost_set.append((c, np.broadcast_to(np.asarray(cost, float), c.shape).copy()))
 
     def add_rows(
-        self, n: int, rows: ArrayLike, cols: ArrayLike, vals: ArrayLike, *, lb: ArrayLike = -np.inf,
+        self,
+        n: int,
+        rows: ArrayLike,
+        cols: ArrayLike,
+        vals: ArrayLike,
+        *,
+        lb: ArrayLike = -np.inf,
         ub: ArrayLike = np.inf,
     ) -> NDArray[np.int64]:
-        """Add ``n`` rows with entries ``(rows[k], cols[k], vals[k])``; ``rows`` are 0..n-1 within the block."""
+        """Add ``n`` rows with entries ``(rows[k], cols[k], vals[k])`` (``rows`` local: 0..n-1)."""
         n = int(n)
         r = np.asarray(rows, dtype=np.int64).reshape(-1)
         c = np.asarray(cols, dtype=np.int64).reshape(-1)
@@ -152,15 +164,29 @@ class ModelBuilder:
         for cols, vals in self._cost_set:
             cost[cols] = vals
         return {
-            "cost": cost, "lb": cat(self._lb), "ub": cat(self._ub), "integer": cat(self._int),
-            "row_lb": cat(self._rlb) if self._rlb else np.zeros(0), "row_ub": cat(self._rub) if self._rub else np.zeros(0),
+            "cost": cost,
+            "lb": cat(self._lb),
+            "ub": cat(self._ub),
+            "integer": cat(self._int),
+            "row_lb": cat(self._rlb) if self._rlb else np.zeros(0),
+            "row_ub": cat(self._rub) if self._rub else np.zeros(0),
         }
 
     def run(
-        self, *, time_limit: float | None = None, method: str = "auto", mip_rel_gap: float = 1e-4,
-        threads: int | None = None, verbose: bool = False,
+        self,
+        *,
+        time_limit: float | None = None,
+        method: str = "auto",
+        mip_rel_gap: float = 1e-4,
+        threads: int | None = None,
+        verbose: bool = False,
+        crossover: bool = True,
     ) -> HighsRun:
-        """Solve with HiGHS and return the raw outcome (never raises on a solver status)."""
+        """Solve with HiGHS and return the raw outcome (never raises on a solver status).
+
+        IPM runs with crossover unless ``crossover=False`` (without it HiGHS' IPM may stop with an
+        objective a fraction of a percent from the optimum on large models).
+        """
         import highspy
 
         if method not in METHODS:
@@ -185,8 +211,9 @@ class ModelBuilder:
         lp.a_matrix_.value_ = mat.data
         mip = self.is_mip
         if mip:
-            lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                               for i in a["integer"]]
+            lp.integrality_ = [
+                highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous for i in a["integer"]
+            ]
         h = highspy.Highs()
         h.setOptionValue("output_flag", bool(verbose))
         chosen = method
@@ -194,6 +221,8 @@ class ModelBuilder:
             if method == "auto":
                 chosen = "simplex" if mat.nnz <= IPM_NONZEROS else "ipm"
             h.setOptionValue("solver", chosen)
+            if chosen == "ipm" and not crossover:
+                h.setOptionValue("run_crossover", "off")
         else:
             chosen = "branch-and-cut"
             h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
@@ -215,7 +244,11 @@ class ModelBuilder:
         col = np.asarray(sol.col_value, dtype=np.float64) if feasible else None
         row_dual = np.asarray(sol.row_dual, dtype=np.float64) if (feasible and not mip) else None
         col_dual = np.asarray(sol.col_dual, dtype=np.float64) if (feasible and not mip) else None
-        bound = float(info.mip_dual_bound) if mip else (float(info.objective_function_value) if feasible else None)
+        bound = (
+            float(info.mip_dual_bound)
+            if mip
+            else (float(info.objective_function_value) if feasible else None)
+        )
         gap = float(info.mip_gap) if mip else None
         if gap is not None and not np.isfinite(gap):
             gap = None

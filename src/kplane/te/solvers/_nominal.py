@@ -7,7 +7,7 @@ from kplane.te._objectives import make_objective
 from kplane.te.solvers._base import TEModel, check_time_limit, finish
 from kplane.te.solvers._result import TESolution
 
-__all__ = ["solve_nominal"]
+__all__ = ["build_nominal_model", "solve_nominal"]
 
 
 def solve_nominal(
@@ -36,8 +36,13 @@ def solve_nominal(
         ``objective_value = L_0`` of the returned allocation.
     """
     tl = check_time_limit(time_limit)
-    obj = make_objective("nominal", weighting=weighting)
-    m = TEModel(instance, obj, base_only=True)
-    m.b.set_cost(m.ell, m.wf())
+    m = build_nominal_model(instance, weighting=weighting)
     run = m.b.run(time_limit=tl, method=method, verbose=verbose)
     return finish(m, run, extra_info={"time_limit": tl})
+
+
+def build_nominal_model(instance: TEInstance, *, weighting: str = "flow") -> TEModel:
+    """The model of :func:`solve_nominal`, built but not solved."""
+    m = TEModel(instance, make_objective("nominal", weighting=weighting), base_only=True)
+    m.b.set_cost(m.ell, m.wf())
+    return m

@@ -9,7 +9,7 @@ from kplane.te._objectives import QUANTILE_TOL, make_objective
 from kplane.te.solvers._base import TEModel, check_time_limit, finish
 from kplane.te.solvers._result import TESolution
 
-__all__ = ["solve_quantile"]
+__all__ = ["build_quantile_model", "solve_quantile"]
 
 
 def solve_quantile(
@@ -22,6 +22,7 @@ def solve_quantile(
     mip_rel_gap: float = 1e-4,
     method: str = "auto",
     verbose: bool = False,
+    per_scenario: bool = False,
 ) -> TESolution:
     r"""Allocation minimising the largest (or mean) per-flow β-quantile of the flow loss.
 
@@ -57,6 +58,9 @@ def solve_quantile(
     method : str
         Ignored for MILPs (branch-and-cut).
     verbose : bool
+    per_scenario : bool
+        Use one binary per (flow, scenario) instead of per (flow, pattern): the textbook
+        formulation, kept as a reference (same optimum, many more binaries).
 
     Returns
     -------
@@ -64,22 +68,57 @@ def solve_quantile(
         ``objective_value`` = the objective of the returned allocation, ``mip_gap``, ``bound``.
     """
     tl = check_time_limit(time_limit)
+    m = build_quantile_model(
+        instance, beta=beta, aggregate=aggregate, weighting=weighting, per_scenario=per_scenario
+    )
+    run = m.b.run(time_limit=tl, method=method, mip_rel_gap=mip_rel_gap, verbose=verbose)
+    return finish(
+        m, run, extra_info={"time_limit": tl, "mip_rel_gap": mip_rel_gap, "per_scenario": per_scenario}
+    )
+
+
+def build_quantile_model(
+    instance: TEInstance,
+    *,
+    beta: float = 0.99,
+    aggregate: str = "max",
+    weighting: str = "flow",
+    per_scenario: bool = False,
+) -> TEModel:
+    """The model of :func:`solve_quantile`, built but not solved."""
     obj = make_objective("quantile", beta=beta, flow_aggregate=aggregate, weighting=weighting)
     b_ = float(obj.beta)  # type: ignore[arg-type]
     m = TEModel(instance, obj)
     pat = m.pat
     b = m.b
-    live = np.flatnonzero(pat.pat_mass > 0)
-    z = b.add_cols(live.size, lb=0.0, ub=1.0, integer=True)
     nf = pat.flows.size
-    b.add_rows(nf, pat.pat_flow[live], z, pat.pat_mass[live], lb=b_ - QUANTILE_TOL)
+    if per_scenario:
+        # reference formulation: one binary per (flow, scenario with p > 0)
+        prob = instance.scenarios.prob
+        qs = np.flatnonzero(prob > 0)
+        local = np.full(instance.n_scenarios, -1, dtype=np.int64)
+        local[qs] = np.arange(qs.size)
+        pq = np.tile(pat.base, (qs.size, 1))  # (Q+, F_a) pattern of each (scenario, flow)
+        sel = local[pat.aff_q] >= 0
+        pq[local[pat.aff_q[sel]], pat.aff_f[sel]] = pat.aff_pat[sel]
+        row_flow = np.tile(np.arange(nf), qs.size)
+        ell_of = pq.ravel()
+        mass = np.repeat(prob[qs], nf)
+    else:
+        live = np.flatnonzero(pat.pat_mass > 0)
+        row_flow, ell_of, mass = pat.pat_flow[live], live, pat.pat_mass[live]
+    z = b.add_cols(row_flow.size, lb=0.0, ub=1.0, integer=True)
+    b.add_rows(nf, row_flow, z, mass, lb=b_ - QUANTILE_TOL)
     if aggregate == "max":
         alpha = np.full(nf, int(b.add_cols(1, cost=1.0, lb=0.0, ub=1.0)[0]))
     else:
         alpha = b.add_cols(nf, cost=m.wf() / m.wf().sum(), lb=0.0, ub=1.0)
-    k = live.size
-    b.add_rows(k, np.repeat(np.arange(k), 3),
-               np.column_stack([alpha[pat.pat_flow[live]], m.ell[live], z]).ravel(),
-               np.tile([1.0, -1.0, -1.0], k), lb=-1.0)
-    run = b.run(time_limit=tl, method=method, mip_rel_gap=mip_rel_gap, verbose=verbose)
-    return finish(m, run, extra_info={"time_limit": tl, "mip_rel_gap": mip_rel_gap})
+    k = row_flow.size
+    b.add_rows(
+        k,
+        np.repeat(np.arange(k), 3),
+        np.column_stack([alpha[row_flow], m.ell[ell_of], z]).ravel(),
+        np.tile([1.0, -1.0, -1.0], k),
+        lb=-1.0,
+    )
+    return m

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 __all__ = ["TESolution", "TEStatus"]
 
 
-class TEStatus(str, Enum):
+class TEStatus(StrEnum):
     """What a solver run ended with (every HiGHS model status maps to one of these)."""
 
     OPTIMAL = "optimal"
@@ -109,6 +109,7 @@ class TESolution:
 
     def __repr__(self) -> str:
         return (
-            f"TESolution({self.objective_label}, value={self.objective_value:.6g}, status={self.status.value}, "
+            f"TESolution({self.objective_label}, value={self.objective_value:.6g}, "
+            f"status={self.status.value}, "
             f"time_s={self.time_s:.3g})"
         )

@@ -71,17 +71,25 @@ def solve(
     if key == "ffc":
         return solve_ffc(instance, form=form, time_limit=time_limit, **common)
     if key == "teavar":
-        return solve_teavar(instance, beta=0.99 if beta is None else beta, form=form, time_limit=time_limit,
-                            **common)
+        return solve_teavar(
+            instance, beta=0.99 if beta is None else beta, form=form, time_limit=time_limit, **common
+        )
     if key == "expected":
         return solve_expected(instance, time_limit=time_limit, **common)
     if key == "nominal":
         return solve_nominal(instance, time_limit=time_limit, **common)
     if key == "quantile":
-        return solve_quantile(instance, beta=0.99 if beta is None else beta, aggregate=aggregate,
-                              time_limit=300.0 if time_limit is None else time_limit, mip_rel_gap=mip_rel_gap,
-                              **common)
-    raise InvalidParameterError(f"unknown objective {objective!r}; valid: {', '.join(OBJECTIVES)}")  # pragma: no cover
+        return solve_quantile(
+            instance,
+            beta=0.99 if beta is None else beta,
+            aggregate=aggregate,
+            time_limit=300.0 if time_limit is None else time_limit,
+            mip_rel_gap=mip_rel_gap,
+            **common,
+        )
+    raise InvalidParameterError(
+        f"unknown objective {objective!r}; valid: {', '.join(OBJECTIVES)}"
+    )  # pragma: no cover
 
 
 class ExactSolver:
@@ -93,7 +101,8 @@ class ExactSolver:
     Examples
     --------
     >>> from kplane.te import build_instance  # doctest: +SKIP
-    >>> sol = ExactSolver(objective="teavar", beta=0.99).fit(build_instance("abilene")).solution_  # doctest: +SKIP
+    >>> solver = ExactSolver(objective="teavar", beta=0.99)  # doctest: +SKIP
+    >>> sol = solver.fit(build_instance("abilene")).solution_  # doctest: +SKIP
     """
 
     def __init__(
@@ -121,8 +130,20 @@ class ExactSolver:
 
     def get_params(self) -> dict[str, Any]:
         """The hyper-parameters."""
-        return {k: getattr(self, k) for k in ("objective", "beta", "form", "aggregate", "weighting", "time_limit",
-                                              "mip_rel_gap", "method", "verbose")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "objective",
+                "beta",
+                "form",
+                "aggregate",
+                "weighting",
+                "time_limit",
+                "mip_rel_gap",
+                "method",
+                "verbose",
+            )
+        }
 
     def fit(self, instance: TEInstance) -> ExactSolver:
         """Solve ``instance``; returns ``self``."""

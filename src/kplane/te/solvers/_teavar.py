@@ -9,7 +9,7 @@ from kplane.te._objectives import make_objective
 from kplane.te.solvers._base import TEModel, check_time_limit, finish
 from kplane.te.solvers._result import TESolution
 
-__all__ = ["solve_teavar"]
+__all__ = ["build_teavar_model", "solve_teavar"]
 
 
 def solve_teavar(
@@ -56,6 +56,15 @@ def solve_teavar(
         ``objective_value = CVaR_β(L)`` of the returned allocation.
     """
     tl = check_time_limit(time_limit)
+    m = build_teavar_model(instance, beta=beta, form=form, weighting=weighting)
+    run = m.b.run(time_limit=tl, method=method, verbose=verbose)
+    return finish(m, run, extra_info={"time_limit": tl})
+
+
+def build_teavar_model(
+    instance: TEInstance, *, beta: float = 0.99, form: str = "mean", weighting: str = "flow"
+) -> TEModel:
+    """The model of :func:`solve_teavar`, built but not solved."""
     obj = make_objective("teavar", beta=beta, form=form, weighting=weighting)
     b_ = float(obj.beta)  # type: ignore[arg-type]
     m = TEModel(instance, obj)
@@ -66,17 +75,31 @@ def solve_teavar(
     n = qs.size
     if form == "mean":
         r, c, v = m.scenario_loss_terms(qs)
-        b.add_rows(n, np.concatenate([np.arange(n), np.arange(n), r]),
-                   np.concatenate([s, np.full(n, alpha), c]), np.concatenate([np.ones(2 * n), -v]), lb=0.0)
+        b.add_rows(
+            n,
+            np.concatenate([np.arange(n), np.arange(n), r]),
+            np.concatenate([s, np.full(n, alpha), c]),
+            np.concatenate([np.ones(2 * n), -v]),
+            lb=0.0,
+        )
     else:
         pat = m.pat
         mcol = int(b.add_cols(1, lb=0.0, ub=1.0)[0])
         nf = pat.flows.size
-        b.add_rows(nf, np.concatenate([np.arange(nf), np.arange(nf)]),
-                   np.concatenate([np.full(nf, mcol), m.ell[pat.base]]),
-                   np.concatenate([np.ones(nf), -np.ones(nf)]), lb=0.0)
-        b.add_rows(n, np.repeat(np.arange(n), 3), np.column_stack([s, np.full(n, alpha), np.full(n, mcol)]).ravel(),
-                   np.tile([1.0, 1.0, -1.0], n), lb=0.0)
+        b.add_rows(
+            nf,
+            np.concatenate([np.arange(nf), np.arange(nf)]),
+            np.concatenate([np.full(nf, mcol), m.ell[pat.base]]),
+            np.concatenate([np.ones(nf), -np.ones(nf)]),
+            lb=0.0,
+        )
+        b.add_rows(
+            n,
+            np.repeat(np.arange(n), 3),
+            np.column_stack([s, np.full(n, alpha), np.full(n, mcol)]).ravel(),
+            np.tile([1.0, 1.0, -1.0], n),
+            lb=0.0,
+        )
         local = np.full(instance.n_scenarios, -1, dtype=np.int64)
         local[qs] = np.arange(n)
         sel = local[pat.aff_q] >= 0
@@ -84,7 +107,11 @@ def solve_teavar(
         key = np.unique(local[pat.aff_q[sel]] * pat.n_patterns + pat.aff_pat[sel])
         qq, pp = key // pat.n_patterns, key % pat.n_patterns
         k = key.size
-        b.add_rows(k, np.repeat(np.arange(k), 3), np.column_stack([s[qq], np.full(k, alpha), m.ell[pp]]).ravel(),
-                   np.tile([1.0, 1.0, -1.0], k), lb=0.0)
-    run = b.run(time_limit=tl, method=method, verbose=verbose)
-    return finish(m, run, extra_info={"time_limit": tl})
+        b.add_rows(
+            k,
+            np.repeat(np.arange(k), 3),
+            np.column_stack([s[qq], np.full(k, alpha), m.ell[pp]]).ravel(),
+            np.tile([1.0, 1.0, -1.0], k),
+            lb=0.0,
+        )
+    return m

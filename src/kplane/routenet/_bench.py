@@ -1,0 +1,173 @@
+"""Speed measurements behind ``kplane bench routenet`` (numbers only; nothing here is a test).
+
+- Training throughput: optimiser steps of the default model on mini-batches of 16 NSFNET (14 nodes,
+  182 paths) and GEANT (22 nodes, 462 paths) scenarios, RouteNet's traffic model; labels from the
+  M/M/1/b baseline (the values do not change the cost of a step).
+- Inference: one forward pass of the default model for an ``n``-node Waxman network routed over all
+  ``n (n − 1)`` pairs by shortest paths (the paper: 200 nodes, 39,800 paths, 1.26 s on an i5-6400),
+  and 450 NSFNET routings scored in one call (RouteNet §VI-A).
+- Simulator: kplane's packet-level simulator on the same large scenario for ``sim_time`` simulated
+  seconds, and on one NSFNET scenario for the paper's 16,000 s per sample.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import torch
+
+from kplane.datasets import collate
+from kplane.network import PathKPIs, Scenario
+from kplane.routenet._features import FEATURE_SETS, FeatureScaler
+from kplane.routenet._model import RouteNetMultiHead
+from kplane.routenet._predict import DEFAULT_HEADS, RouteNetModel
+from kplane.routenet._train import TrainSettings, _batch_loss
+
+__all__ = ["run_benchmark"]
+
+PAPER_SAMPLE_TIME = 16_000.0
+
+
+def _labelled(
+    scenarios: list[Scenario], sim_time: float = PAPER_SAMPLE_TIME
+) -> list[tuple[Scenario, PathKPIs]]:
+    from kplane.queueing import MM1bModel
+
+    out = []
+    for sc, k in zip(scenarios, MM1bModel().predict(scenarios), strict=True):
+        pkts = sc.path_rate() / sc.traffic.mean_packet_size()[sc.routing.pairs[:, 0], sc.routing.pairs[:, 1]]
+        n = pkts * sim_time
+        lr = np.nan_to_num(k.loss_ratio, nan=0.0)
+        md = np.nan_to_num(k.mean_delay, nan=1.0)
+        out.append((sc, PathKPIs(pairs=k.pairs, mean_delay=md, jitter=np.nan_to_num(k.jitter, nan=1.0),
+                                 loss_ratio=lr, mean_log_delay=np.log(md), delivered=n * (1 - lr),
+                                 dropped=n * lr)))
+    return out
+
+
+def _train_rate(samples: list[tuple[Scenario, PathKPIs]], steps: int, batch_size: int = 16) -> float:
+    spec = FEATURE_SETS["scale_free"]
+    batches = [collate(samples[i : i + batch_size]) for i in range(0, len(samples), batch_size)]
+    scaler = FeatureScaler(spec).fit(batches)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = RouteNetMultiHead(heads=DEFAULT_HEADS, path_features=len(spec.path),
+                                link_features=len(spec.link))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    s = TrainSettings()
+    gen = torch.Generator().manual_seed(0)
+    net.train()
+
+    def step(k: int) -> None:
+        # collation is part of the measured cost, as in training
+        b = collate(samples[(k * batch_size) % len(samples) :][:batch_size])
+        loss, _ = _batch_loss(net, scaler, b, s.weighting, gen)
+        loss = loss + net.l2_penalty(s.l2, s.l2_last)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for k in range(2):  # warm-up
+        step(k)
+    t = time.perf_counter()
+    for k in range(steps):
+        step(k)
+    return steps * batch_size / (time.perf_counter() - t)
+
+
+def run_benchmark(
+    *,
+    threads: int = 2,
+    nodes: int = 200,
+    repeats: int = 5,
+    train_steps: int = 20,
+    sim_time: float = 100.0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Measure and return the numbers (see the module docstring); best of ``repeats`` for timings."""
+    from kplane.network.generators import perturbed_routings, routenet_scenario, shortest_path_routing
+    from kplane.network.topologies import load_topology, waxman
+
+    def say(msg: str) -> None:
+        if progress is not None:
+            progress(msg)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    res: dict[str, Any] = {"threads": threads, "torch_version": str(torch.__version__)}
+    try:
+        say("training on NSFNET batches")
+        nsf = load_topology("nsfnet")
+        nsf_samples = _labelled([routenet_scenario(nsf, 8 + (i % 8), seed=i) for i in range(64)])
+        res["train_samples_per_s_nsfnet"] = _train_rate(nsf_samples, train_steps)
+        say("training on GEANT batches")
+        geant = load_topology("geant")
+        geant_samples = _labelled([routenet_scenario(geant, 8 + (i % 8), seed=i) for i in range(32)])
+        res["train_samples_per_s_geant"] = _train_rate(geant_samples, max(4, train_steps // 2))
+
+        say(f"building a {nodes}-node network")
+        model = RouteNetModel(ood="ignore")
+        spec = FEATURE_SETS["scale_free"]
+        model.scaler_ = FeatureScaler(spec).fit([collate(nsf_samples[:32])])
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            model.network_ = RouteNetMultiHead(heads=DEFAULT_HEADS, path_features=len(spec.path),
+                                               link_features=len(spec.link)).eval()
+        topo = waxman(nodes, seed=0)
+        big = routenet_scenario(topo, 10.0, seed=0, routing=shortest_path_routing(topo))
+        res.update(infer_nodes=nodes, infer_links=big.topology.n_links, infer_paths=big.n_paths,
+                   infer_mean_hops=float(big.routing.hops.mean()), infer_max_hops=int(big.routing.hops.max()))
+        say(f"inference on {big.n_paths:,} paths")
+        times = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.predict([big])
+            for _ in range(repeats):
+                t = time.perf_counter()
+                model.predict([big])
+                times.append(time.perf_counter() - t)
+            res["infer_s"] = min(times)
+            res["infer_s_median"] = float(np.median(times))
+            say("inference on 450 NSFNET routings")
+            base = nsf_samples[0][0]
+            cands = [base.replace(routing=r) for r in perturbed_routings(nsf, 449, seed=0)] + [base]
+            t = time.perf_counter()
+            model.predict(cands)
+            res["infer_batch450_nsfnet_s"] = time.perf_counter() - t
+        if sim_time > 0:
+            try:
+                from kplane.sim import simulate
+            except ImportError:
+                res["sim_note"] = "kplane.sim is not available: no simulator comparison"
+                return res
+            say(f"simulating the {nodes}-node network for {sim_time:g} s")
+            t = time.perf_counter()
+            sim = simulate(big, duration=sim_time, seed=0)
+            wall = time.perf_counter() - t
+            res.update(sim_time_s=sim_time, sim_wall_s=wall, sim_packets=int(getattr(sim, "n_packets", 0)))
+            per_sample = wall * PAPER_SAMPLE_TIME / sim_time
+            res["sim_wall_paper_sample_s_extrapolated"] = per_sample
+            res["speedup_vs_sim"] = per_sample / res["infer_s"]
+            res["speedup_vs_sim_measured_duration"] = wall / res["infer_s"]
+            res["sim_note"] = (
+                f"simulator: {wall:.1f} s for {sim_time:g} simulated s; the speed-up assumes the paper's "
+                f"{PAPER_SAMPLE_TIME:,.0f} s per sample (wall time grows linearly with simulated time); "
+                f"for the {sim_time:g} s actually simulated it is {wall / res['infer_s']:,.0f}×"
+            )
+            say("simulating one NSFNET sample for 16,000 s")
+            t = time.perf_counter()
+            simulate(base, duration=PAPER_SAMPLE_TIME, seed=0)
+            res["sim_nsfnet_16000s_wall_s"] = time.perf_counter() - t
+            t = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                model.predict([base])
+            res["infer_nsfnet_s"] = time.perf_counter() - t
+            res["speedup_vs_sim_nsfnet"] = res["sim_nsfnet_16000s_wall_s"] / res["infer_nsfnet_s"]
+    finally:
+        torch.set_num_threads(before)
+    return res
