@@ -22,6 +22,8 @@ demo: $(STAMP)
 	$(BIN)/kplane topology list
 	$(BIN)/kplane scenario new --topology nsfnet --traffic-intensity 12 --seed 1 -o demo-scenario.json
 	$(BIN)/kplane scenario show demo-scenario.json
+	$(BIN)/kplane sim run --scenario demo-scenario.json --duration 16000 --limit 8
+	$(BIN)/kplane sim compare --scenario demo-scenario.json --duration 16000 --limit 10
 	@if [ -d $(SHARED)/omnetpp/fifo-30node-train ]; then \
 		$(BIN)/kplane data inspect $(SHARED)/omnetpp/fifo-30node-train; \
 	else echo "($(SHARED)/omnetpp not present: skipping the datanet inspection)"; fi
@@ -29,6 +31,8 @@ demo: $(STAMP)
 	$(BIN)/kplane dataset info demo-dataset
 	$(BIN)/kplane whatif routing --topology nsfnet --traffic-intensity 14 --seed 1 --model queueing \
 		--candidates 30 --duration 1000
+	$(BIN)/kplane te solve --topology abilene --cutoff 1e-4 --objective teavar --beta 0.99 \
+		--allocation-out demo-te-allocation.json
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -14,8 +14,9 @@ from kplane.network import PacketSizeDistribution, PathKPIs, Routing, Scenario, 
 def line(n_nodes: int, cap: float = 10e3, prop: float = 0.0, name: str = "line") -> Topology:
     """Bidirectional line a0 - a1 - ... with links (i→i+1) then (i+1→i)."""
     edges = [(i, i + 1) for i in range(n_nodes - 1)] + [(i + 1, i) for i in range(n_nodes - 1)]
-    return Topology.from_edges([f"a{i}" for i in range(n_nodes)], edges, capacity=cap,
-                               propagation_delay=prop, name=name)
+    return Topology.from_edges(
+        [f"a{i}" for i in range(n_nodes)], edges, capacity=cap, propagation_delay=prop, name=name
+    )
 
 
 def scenario_a() -> Scenario:
@@ -40,9 +41,15 @@ def scenario_b() -> Scenario:
 
 
 def kpis_a(sc: Scenario) -> PathKPIs:
-    return PathKPIs(pairs=sc.routing.pairs, mean_delay=[0.1, 0.3, np.nan], jitter=[0.01, np.nan, np.nan],
-                    loss_ratio=[0.0, 0.5, np.nan], mean_log_delay=[-2.5, -1.3, np.nan],
-                    delivered=[100.0, 10.0, 0.0], dropped=[0.0, 10.0, 0.0])
+    return PathKPIs(
+        pairs=sc.routing.pairs,
+        mean_delay=[0.1, 0.3, np.nan],
+        jitter=[0.01, np.nan, np.nan],
+        loss_ratio=[0.0, 0.5, np.nan],
+        mean_log_delay=[-2.5, -1.3, np.nan],
+        delivered=[100.0, 10.0, 0.0],
+        dropped=[0.0, 10.0, 0.0],
+    )
 
 
 def test_offsets_and_structure_are_exact() -> None:
@@ -75,7 +82,18 @@ def test_raw_quantities_in_si_units() -> None:
     assert batch.path_packet_size_sq[4].item() == 500.0**2
     assert batch.path_prop_delay.tolist() == [0.0, 0.5, 0.25, 0.0, 0.0]
     assert batch.link_capacity[:4].tolist() == [10e3, 20e3, 10e3, 40e3]
-    assert batch.link_load.tolist() == [3000.0, 2000.0, 0.0, 0.0, 3000.0, 3000.0, 3000.0, 4000.0, 4000.0, 4000.0]
+    assert batch.link_load.tolist() == [
+        3000.0,
+        2000.0,
+        0.0,
+        0.0,
+        3000.0,
+        3000.0,
+        3000.0,
+        4000.0,
+        4000.0,
+        4000.0,
+    ]
     assert batch.link_queue_size.tolist() == [32.0] * 10
     # link 7 (b's 3→2... reversed) carries only the 500-bit flow; an idle link gets the sample's mix
     assert batch.link_packet_size[7].item() == pytest.approx(500.0)
@@ -103,8 +121,14 @@ def test_targets_and_masks() -> None:
 def test_no_packets_delivered_masks_the_delay() -> None:
     a = scenario_a()
     k = kpis_a(a)
-    k2 = PathKPIs(pairs=k.pairs, mean_delay=[0.1, 0.3, np.nan], jitter=k.jitter, loss_ratio=[0.0, 1.0, np.nan],
-                  delivered=[100.0, 0.0, 0.0], dropped=[0.0, 20.0, 0.0])
+    k2 = PathKPIs(
+        pairs=k.pairs,
+        mean_delay=[0.1, 0.3, np.nan],
+        jitter=k.jitter,
+        loss_ratio=[0.0, 1.0, np.nan],
+        delivered=[100.0, 0.0, 0.0],
+        dropped=[0.0, 20.0, 0.0],
+    )
     batch = collate([(a, k2)])
     assert batch.delay_mask.tolist() == [True, False, False]
     assert batch.loss_mask.tolist() == [True, True, False]

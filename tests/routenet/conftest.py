@@ -31,9 +31,13 @@ def toy_scenario(
             break
     d = g.to_directed()
     edges = sorted(d.edges())
-    topo = Topology.from_edges([f"n{i}" for i in range(n)], edges, capacity=rng.choice(capacities, len(edges)))
+    topo = Topology.from_edges(
+        [f"n{i}" for i in range(n)], edges, capacity=rng.choice(capacities, len(edges))
+    )
     paths = dict(nx.all_pairs_shortest_path(d))
-    routing = Routing.from_node_paths(topo, {(s, t): paths[s][t] for s in range(n) for t in range(n) if s != t})
+    routing = Routing.from_node_paths(
+        topo, {(s, t): paths[s][t] for s in range(n) for t in range(n) if s != t}
+    )
     rate = rng.uniform(0.1, 1.0, (n, n)) * intensity * 10e3 / (n - 1)
     np.fill_diagonal(rate, 0.0)
     return Scenario(topo, routing, Traffic(rate=rate), name=name or f"toy{n}-{seed}")
@@ -55,9 +59,15 @@ def analytic_kpis(sc: Scenario, sim_time: float = 1000.0) -> PathKPIs:
     surv = np.exp(np.bincount(pid, weights=np.log1p(-np.minimum(pb, 0.999))[r.link_ids], minlength=r.n_paths))
     loss = 1.0 - surv
     pkts = sc.path_rate() / sc.traffic.packet_sizes[0].mean * sim_time
-    return PathKPIs(pairs=r.pairs, mean_delay=md, jitter=jit, loss_ratio=loss,
-                    mean_log_delay=np.log(md) - 0.5 * jit / md**2, delivered=pkts * (1 - loss),
-                    dropped=pkts * loss)
+    return PathKPIs(
+        pairs=r.pairs,
+        mean_delay=md,
+        jitter=jit,
+        loss_ratio=loss,
+        mean_log_delay=np.log(md) - 0.5 * jit / md**2,
+        delivered=pkts * (1 - loss),
+        dropped=pkts * loss,
+    )
 
 
 @pytest.fixture
@@ -78,3 +88,14 @@ def labelled() -> Callable[..., list[tuple[Scenario, PathKPIs]]]:
         return out
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny graphs run fastest on one thread (and tests run in parallel processes)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -41,8 +41,11 @@ def test_scale_free_features_do_not_change_with_the_time_unit(make_scenario) -> 
 def test_feature_values_by_hand(make_scenario) -> None:
     sc = make_scenario(5, 0)
     b = collate([(sc, None)])
-    spec = FeatureSpec(path=("load_to_bottleneck", "hops", "size_scv", "log_tx_time_rel"),
-                       link=("utilisation", "queue_size", "log_tx_time_rel", "capacity"), target="transmission_time")
+    spec = FeatureSpec(
+        path=("load_to_bottleneck", "hops", "size_scv", "log_tx_time_rel"),
+        link=("utilisation", "queue_size", "log_tx_time_rel", "capacity"),
+        target="transmission_time",
+    )
     xp, xl = raw_features(b, spec)
     r = sc.routing
     i = int(np.argmax(r.hops))

@@ -35,8 +35,13 @@ def test_normal_nll_from_sufficient_statistics_equals_sum_of_logpdf(seed: int) -
     x = rng.normal(0.3, 0.05, size=257)
     mu, sigma = 0.28, 0.07
     mean, var = x.mean(), x.var()  # biased variance, as in eq. 4
-    got = normal_nll(torch.tensor([mu], dtype=T), torch.tensor([sigma], dtype=T), torch.tensor([mean], dtype=T),
-                     torch.tensor([var], dtype=T), torch.tensor([x.size], dtype=T))
+    got = normal_nll(
+        torch.tensor([mu], dtype=T),
+        torch.tensor([sigma], dtype=T),
+        torch.tensor([mean], dtype=T),
+        torch.tensor([var], dtype=T),
+        torch.tensor([x.size], dtype=T),
+    )
     want = -stats.norm.logpdf(x, mu, sigma).sum() - x.size / 2 * math.log(2 * math.pi)
     assert got.item() == pytest.approx(want, rel=1e-10)
 
@@ -45,8 +50,13 @@ def test_normal_nll_from_sufficient_statistics_equals_sum_of_logpdf(seed: int) -
 def test_gamma_nll_equals_sum_of_scipy_logpdf(alpha: float, beta: float) -> None:
     rng = np.random.default_rng(7)
     w = rng.gamma(3.0, 0.1, size=311)
-    got = gamma_nll(torch.tensor([alpha], dtype=T), torch.tensor([beta], dtype=T), torch.tensor([w.mean()], dtype=T),
-                    torch.tensor([np.log(w).mean()], dtype=T), torch.tensor([w.size], dtype=T))
+    got = gamma_nll(
+        torch.tensor([alpha], dtype=T),
+        torch.tensor([beta], dtype=T),
+        torch.tensor([w.mean()], dtype=T),
+        torch.tensor([np.log(w).mean()], dtype=T),
+        torch.tensor([w.size], dtype=T),
+    )
     want = -stats.gamma.logpdf(w, a=alpha, scale=1.0 / beta).sum()
     assert got.item() == pytest.approx(want, rel=1e-10)
 
@@ -60,7 +70,9 @@ def test_binomial_nll_is_count_weighted_bce() -> None:
     assert torch.allclose(binomial_nll(logit, dropped, delivered), bce, rtol=1e-12)
     # eq. 6 by hand for the first path
     p = 1 / (1 + math.exp(3.0))
-    assert binomial_nll(logit, dropped, delivered)[0].item() == pytest.approx(-(math.log(p) + 99 * math.log(1 - p)))
+    assert binomial_nll(logit, dropped, delivered)[0].item() == pytest.approx(
+        -(math.log(p) + 99 * math.log(1 - p))
+    )
 
 
 def test_sigma_starts_near_public_code_value() -> None:
@@ -77,8 +89,9 @@ def test_head_predict_maps_back_to_seconds() -> None:
     out = head_predict("normal", raw, scale, offset, delay_mean=3.0, delay_std=2.0)
     # y = m + s mu = 4 and 2; delay = offset + scale y; jitter = (scale s sigma)^2
     assert out["mean_delay"].tolist() == pytest.approx([0.4, 0.45])
-    assert out["jitter"].tolist() == pytest.approx([(0.1 * 2 * SIGMA_INIT) ** 2, (0.2 * 2 * SIGMA_INIT) ** 2],
-                                                   rel=1e-5)
+    assert out["jitter"].tolist() == pytest.approx(
+        [(0.1 * 2 * SIGMA_INIT) ** 2, (0.2 * 2 * SIGMA_INIT) ** 2], rel=1e-5
+    )
     g = head_predict("gamma", torch.zeros(2, 2, dtype=T), scale, offset, delay_mean=3.0, delay_std=2.0)
     # alpha = beta = 2: mean 1, variance 1/2 in units of scale * m
     assert g["mean_delay"].tolist() == pytest.approx([0.3, 0.05 + 0.6], rel=1e-4)
@@ -106,7 +119,9 @@ def test_head_losses_on_a_batch(labelled) -> None:
     want = F.binary_cross_entropy_with_logits(logit[:, 0], frac)
     assert head_loss("binomial", logit, t, "uniform").item() == pytest.approx(want.item(), rel=1e-9)
     packets = batch.dropped + batch.delivered
-    want_w = (F.binary_cross_entropy_with_logits(logit[:, 0], frac, reduction="none") * packets).sum() / packets.sum()
+    want_w = (
+        F.binary_cross_entropy_with_logits(logit[:, 0], frac, reduction="none") * packets
+    ).sum() / packets.sum()
     assert head_loss("binomial", logit, t, "packets").item() == pytest.approx(want_w.item(), rel=1e-9)
 
 

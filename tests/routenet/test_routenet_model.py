@@ -42,8 +42,14 @@ def relabel_links(sc: Scenario, perm: np.ndarray) -> Scenario:
     t = sc.topology
     inv = np.empty_like(perm)
     inv[perm] = np.arange(len(perm))
-    topo = Topology(node_names=t.node_names, links=t.links[perm], capacity=t.capacity[perm],
-                    queue_size=t.queue_size[perm], propagation_delay=t.propagation_delay[perm], name=t.name)
+    topo = Topology(
+        node_names=t.node_names,
+        links=t.links[perm],
+        capacity=t.capacity[perm],
+        queue_size=t.queue_size[perm],
+        propagation_delay=t.propagation_delay[perm],
+        name=t.name,
+    )
     r = sc.routing
     return Scenario(topo, Routing(pairs=r.pairs, link_ids=inv[r.link_ids], offsets=r.offsets), sc.traffic)
 
@@ -59,8 +65,10 @@ def test_plan_sorts_paths_and_slices_hops(make_scenario) -> None:
         assert torch.equal(links, batch.path_links[plan.perm][: plan.hop_sizes[k], k])
     assert plan.edge_links.shape[0] == int(batch.path_length.sum())
     # the message sum reaches exactly the links the edge list names
-    assert torch.equal(torch.bincount(plan.edge_links, minlength=batch.n_links),
-                       torch.bincount(batch.edge_link, minlength=batch.n_links))
+    assert torch.equal(
+        torch.bincount(plan.edge_links, minlength=batch.n_links),
+        torch.bincount(batch.edge_link, minlength=batch.n_links),
+    )
 
 
 def test_shapes(labelled) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import LinearConstraint, linprog, milp
@@ -18,8 +16,11 @@ def triangle(demand=(10.0, 10.0), cap=10.0, probs=(0.9, 0.05, 0.03, 0.02)) -> TE
 
     Scenarios: healthy, a↔b down, a↔c down, b↔c down.
     """
-    topo = Topology.from_edges(["a", "b", "c"], [(0, 1), (1, 0), (0, 2), (2, 0), (1, 2), (2, 1)],
-                               capacity=np.broadcast_to(cap, (6,)).copy())
+    topo = Topology.from_edges(
+        ["a", "b", "c"],
+        [(0, 1), (1, 0), (0, 2), (2, 0), (1, 2), (2, 1)],
+        capacity=np.broadcast_to(cap, (6,)).copy(),
+    )
     ab, ba, ac, ca, bc, cb = range(6)
     tun = TunnelSet.from_paths({(0, 1): [[ab], [ac, cb]], (0, 2): [[ac], [ab, bc]]})
     fe = [[], [ab, ba], [ac, ca], [bc, cb]]
@@ -38,8 +39,9 @@ def random_instance(seed: int, n_nodes: int = 5, n_scen: int = 6, k: int = 2, n_
         edges.add((int(u), int(v)))
     und = sorted({(min(u, v), max(u, v)) for u, v in edges})
     links = [e for u, v in und for e in ((u, v), (v, u))]
-    topo = Topology.from_edges([str(i) for i in range(n_nodes)], links,
-                               capacity=rng.choice([5.0, 10.0, 20.0], size=len(links)))
+    topo = Topology.from_edges(
+        [str(i) for i in range(n_nodes)], links, capacity=rng.choice([5.0, 10.0, 20.0], size=len(links))
+    )
     pairs = []
     while len(pairs) < n_flows:
         s, d = (int(v) for v in rng.choice(n_nodes, 2, replace=False))
@@ -86,8 +88,9 @@ def cvar(values: np.ndarray, prob: np.ndarray, beta: float) -> float:
     return float(min(a + (prob * np.maximum(values - a, 0.0)).sum() / (1 - beta) for a in values))
 
 
-def objective(inst: TEInstance, x: np.ndarray, name: str, beta: float = 0.99, form: str = "mean",
-              aggregate: str = "max") -> float:
+def objective(
+    inst: TEInstance, x: np.ndarray, name: str, beta: float = 0.99, form: str = "mean", aggregate: str = "max"
+) -> float:
     lo = losses(inst, x)
     act = inst.demand > 0
     p = inst.scenarios.prob
@@ -106,21 +109,33 @@ def objective(inst: TEInstance, x: np.ndarray, name: str, beta: float = 0.99, fo
     raise ValueError(name)
 
 
-def grid_minimum(inst: TEInstance, name: str, step: float = 0.05, beta: float = 0.99, form: str = "mean",
-                 aggregate: str = "max") -> tuple[float, np.ndarray]:
+def grid_losses(inst: TEInstance, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every capacity-feasible allocation on a grid of split ratios and its losses ``(N, F_active, Q)``."""
+    vals = np.linspace(0.0, 1.0, int(round(1 / step)) + 1)
+    X = np.stack(np.meshgrid(*([vals] * inst.n_tunnels), indexing="ij"), axis=-1).reshape(-1, inst.n_tunnels)
+    inc = inst.incidence.toarray()
+    X = X[((X * inst.tunnel_demand) @ inc.T <= inst.topology.capacity + 1e-9).all(axis=1)]
+    y = inst.scenarios.survival
+    cols = [list(inst.tunnels.tunnels_of(f)) for f in np.flatnonzero(inst.demand > 0)]
+    lo = np.stack([np.maximum(0.0, 1.0 - X[:, c] @ y[:, c].T) for c in cols], axis=1)
+    return X, lo
+
+
+def grid_minimum(
+    inst: TEInstance,
+    name: str,
+    step: float = 0.05,
+    beta: float = 0.99,
+    form: str = "mean",
+    aggregate: str = "max",
+    grid: tuple[np.ndarray, np.ndarray] | None = None,
+) -> tuple[float, np.ndarray]:
     """Brute force: the best capacity-feasible allocation on a grid of split ratios (vectorised).
 
     CVaR by the Rockafellar–Uryasev minimum over α ∈ the loss values, VaR by its definition.
     """
-    vals = np.linspace(0.0, 1.0, int(round(1 / step)) + 1)
-    X = np.array(list(itertools.product(vals, repeat=inst.n_tunnels)))
-    inc = inst.incidence.toarray()
-    X = X[((X * inst.tunnel_demand) @ inc.T <= inst.topology.capacity + 1e-9).all(axis=1)]
-    act = np.flatnonzero(inst.demand > 0)
+    X, lo = grid_losses(inst, step) if grid is None else grid
     p = inst.scenarios.prob
-    y = inst.scenarios.survival
-    lo = np.stack([np.maximum(0.0, 1.0 - X[:, list(inst.tunnels.tunnels_of(f))] @ y[:, list(inst.tunnels.tunnels_of(f))].T)
-                   for f in act], axis=1)  # (N, F, Q)
     scen = lo.mean(axis=1) if form == "mean" else lo.max(axis=1)  # (N, Q)
     if name == "ffc":
         v = scen.max(axis=1)
@@ -202,7 +217,11 @@ def reference_lp(inst: TEInstance, name: str, beta: float = 0.99, form: str = "m
         for q in range(Q):
             s = a + 1 + q
             c[s] = p[q] / (1 - beta)
-            terms = [[(ell(i, q), w) for i in range(F)]] if form == "mean" else [[(ell(i, q), 1.0)] for i in range(F)]
+            terms = (
+                [[(ell(i, q), w) for i in range(F)]]
+                if form == "mean"
+                else [[(ell(i, q), 1.0)] for i in range(F)]
+            )
             for term in terms:
                 r = np.zeros(n)
                 r[s] = -1
@@ -211,7 +230,9 @@ def reference_lp(inst: TEInstance, name: str, beta: float = 0.99, form: str = "m
                     r[j] = v
                 rows.append(r)
                 rhs.append(0.0)
-    bounds = [(0, None)] * T + [(0, 1)] * nl + [(None, None)] * min(extra, 1) + [(0, None)] * max(extra - 1, 0)
+    bounds = (
+        [(0, None)] * T + [(0, 1)] * nl + [(None, None)] * min(extra, 1) + [(0, None)] * max(extra - 1, 0)
+    )
     res = linprog(c, A_ub=np.asarray(rows), b_ub=np.asarray(rhs), bounds=bounds, method="highs")
     assert res.status == 0, res.message
     return float(res.fun), res
@@ -253,7 +274,12 @@ def reference_quantile_milp(inst: TEInstance, beta: float, aggregate: str = "max
     ub = np.concatenate([np.full(T, np.inf), np.ones(2 * F * Q + na)])
     from scipy.optimize import Bounds
 
-    res = milp(c, constraints=LinearConstraint(sp.csr_matrix(np.asarray(A)), lo, hi), integrality=integrality,
-               bounds=Bounds(np.zeros(n), ub), options={"mip_rel_gap": 1e-9})
+    res = milp(
+        c,
+        constraints=LinearConstraint(sp.csr_matrix(np.asarray(A)), lo, hi),
+        integrality=integrality,
+        bounds=Bounds(np.zeros(n), ub),
+        options={"mip_rel_gap": 1e-9},
+    )
     assert res.status == 0, res.message
     return float(res.fun)

@@ -20,7 +20,15 @@ from kplane.te.solvers import (
 from kplane.te.solvers._base import finish
 from kplane.te.solvers._highs import HighsRun
 
-from .oracles import grid_minimum, objective, random_instance, reference_lp, reference_quantile_milp, triangle
+from .oracles import (
+    grid_losses,
+    grid_minimum,
+    objective,
+    random_instance,
+    reference_lp,
+    reference_quantile_milp,
+    triangle,
+)
 
 CASES = [
     ("nominal", {}),
@@ -32,6 +40,15 @@ CASES = [
     ("quantile", {"beta": 0.9}),
     ("quantile", {"beta": 0.96, "aggregate": "mean"}),
 ]
+
+
+_GRIDS: dict = {}
+
+
+def _grid(demand, cap):
+    if (demand, cap) not in _GRIDS:
+        _GRIDS[(demand, cap)] = grid_losses(triangle(demand=demand, cap=cap), 1 / 30)
+    return _GRIDS[(demand, cap)]
 
 
 def _check_capacity(inst, x) -> None:
@@ -47,7 +64,7 @@ def test_every_objective_matches_brute_force_grid(name, kw, demand, cap) -> None
     sol = solve(inst, name, **kw)
     assert sol.status is TEStatus.OPTIMAL
     _check_capacity(inst, sol.x)
-    best, x_best = grid_minimum(inst, name, step=1 / 30, **kw)
+    best, x_best = grid_minimum(inst, name, grid=_grid(demand, cap), **kw)
     assert objective(inst, x_best, name, **kw) == pytest.approx(best, abs=1e-12)
     # the grid holds an optimal allocation of these small-denominator instances
     assert sol.objective_value == pytest.approx(best, abs=1e-7)
@@ -187,7 +204,10 @@ def test_estimator_contract() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"objective": "cheapest"}, "unknown objective 'cheapest'; valid: ffc, teavar, quantile, expected, nominal"),
+        (
+            {"objective": "cheapest"},
+            "unknown objective 'cheapest'; valid: ffc, teavar, quantile, expected, nominal",
+        ),
         ({"objective": "teavar", "beta": 1.5}, r"beta must lie strictly between 0 and 1, got 1.5"),
         ({"objective": "teavar", "beta": 0.0}, "beta must lie strictly between 0 and 1"),
         ({"objective": "expected", "beta": 0.9}, "takes no beta"),
@@ -233,8 +253,18 @@ def test_builder_reports_infeasible_and_unbounded_models() -> None:
 
 
 def _fake_run(status: TEStatus, col=None) -> HighsRun:
-    return HighsRun(status=status, highs_status=status.value, col_value=col, row_dual=None, col_dual=None,
-                    objective=0.0, bound=None, mip_gap=None, primal_feasible=col is not None, solve_time_s=0.0)
+    return HighsRun(
+        status=status,
+        highs_status=status.value,
+        col_value=col,
+        row_dual=None,
+        col_dual=None,
+        objective=0.0,
+        bound=None,
+        mip_gap=None,
+        primal_feasible=col is not None,
+        solve_time_s=0.0,
+    )
 
 
 def test_finish_maps_statuses_to_named_errors() -> None:
@@ -262,6 +292,9 @@ def test_make_objective_matches_textbook_on_random_allocation() -> None:
     inst = random_instance(7, n_scen=7)
     x = np.random.default_rng(0).random(inst.n_tunnels)
     for name, kw in CASES:
-        obj = make_objective(name, **{k: v for k, v in kw.items() if k != "aggregate"},
-                             **({"flow_aggregate": kw["aggregate"]} if "aggregate" in kw else {}))
+        obj = make_objective(
+            name,
+            **{k: v for k, v in kw.items() if k != "aggregate"},
+            **({"flow_aggregate": kw["aggregate"]} if "aggregate" in kw else {}),
+        )
         assert obj.evaluate(inst, x) == pytest.approx(objective(inst, x, name, **kw), abs=1e-12)

@@ -89,10 +89,16 @@ def train_cmd(
         None, "--heads", help="A head group per network, repeatable; '+' joins heads sharing a network "
         "(default: --heads normal --heads binomial)."
     ),
+    path_dim: int = typer.Option(32, "--path-dim", help="Path state size (paper: 32)."),
+    link_dim: int = typer.Option(32, "--link-dim", help="Link state size (paper: 32)."),
+    iterations: int = typer.Option(8, "--iterations", help="Message-passing iterations T (paper: 8)."),
+    readout_units: int = typer.Option(256, "--readout-units", help="Readout layer width (public code: 256)."),
+    dropout: float = typer.Option(0.5, "--dropout", help="Readout dropout rate (paper: 0.5)."),
     seed: int = typer.Option(0, "--seed", help="Seeds weights, data order and dropout."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT.state after an interruption."),
     checkpoint_every: int = typer.Option(500, "--checkpoint-every", help="Steps between saves of OUT.state."),
     log_csv: Path | None = typer.Option(None, "--log-csv", help="CSV log of losses, speed and metrics."),
+    log_every: int = typer.Option(50, "--log-every", help="Steps per CSV log row (and at each validation)."),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads (default: torch's)."),
     json_out: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
 ) -> None:
@@ -111,9 +117,10 @@ def train_cmd(
         if len(val_ds) == 0:
             val_ds = None
     model = RouteNetModel(
-        heads=_parse_heads(heads), features=features, epochs=epochs, max_steps=max_steps,
-        batch_size=batch_size, lr=lr, patience=patience, eval_every=eval_every, seed=seed,
-        num_threads=threads,
+        heads=_parse_heads(heads), features=features, path_dim=path_dim, link_dim=link_dim,
+        iterations=iterations, readout_units=readout_units, dropout=dropout, epochs=epochs,
+        max_steps=max_steps, batch_size=batch_size, lr=lr, patience=patience, eval_every=eval_every,
+        seed=seed, num_threads=threads,
     )
     info = dataset_fingerprint(data)
     info["n_samples"] = len(train_ds)
@@ -132,7 +139,7 @@ def train_cmd(
             bar.update(task, completed=p["step"], total=p["total_steps"], rate=rate)
 
         model.fit(train_ds, val_ds, state_path=state, resume=resume, log_csv=log_csv,
-                  checkpoint_every=checkpoint_every, progress=tick, dataset_info=info)
+                  checkpoint_every=checkpoint_every, log_every=log_every, progress=tick, dataset_info=info)
     model.save(out)
     card = model.card_
     if json_out:

@@ -390,14 +390,18 @@ def bench_te_solvers(
     json_out: bool = typer.Option(False, "--json", help="Print JSON records."),
 ) -> None:
     """Solve times per topology × objective × scenario count (HiGHS, this machine)."""
-    from kplane.te import OBJECTIVES
-    from kplane.te._bench import NEURORISK_SOLVER_TIMES, TEAVAR_GUROBI_TIMES, run_solver_bench
+    from kplane.te._bench import (
+        BENCH_OBJECTIVES,
+        NEURORISK_SOLVER_TIMES,
+        TEAVAR_GUROBI_TIMES,
+        run_solver_bench,
+    )
 
     topos = [t.strip().lower() for t in topologies.split(",") if t.strip()]
     objs = [o.strip().lower() for o in objectives.split(",") if o.strip()]
-    bad = [o for o in objs if o not in OBJECTIVES]
+    bad = [o for o in objs if o not in BENCH_OBJECTIVES]
     if bad:
-        raise InvalidParameterError(f"unknown objective {bad[0]!r}; valid: {', '.join(OBJECTIVES)}")
+        raise InvalidParameterError(f"unknown objective {bad[0]!r}; valid: {', '.join(BENCH_OBJECTIVES)}")
     cuts = _floats(cutoffs, "--cutoffs")
     if not data.is_dir():
         raise InvalidParameterError(
@@ -458,7 +462,9 @@ def bench_te_solvers(
         ref = (
             TEAVAR_GUROBI_TIMES.get(r["topology"], "")
             if r["objective"] == "teavar"
-            else (NEURORISK_SOLVER_TIMES.get(r["topology"], "") if r["objective"] == "quantile" else "")
+            else (
+                NEURORISK_SOLVER_TIMES.get(r["topology"], "") if r["objective"].startswith("quantile") else ""
+            )
         )
         table.add_row(
             r["topology"],

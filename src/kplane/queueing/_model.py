@@ -175,8 +175,9 @@ class MM1bModel:
         es, vs = mm1k_sojourn(rho, kcap, mu)
         blocking = mm1k_blocking(rho, kcap)
         n_paths = routing.n_paths
-        delay = np.bincount(pid, weights=es[links] + topo.propagation_delay[links], minlength=n_paths)
-        jitter = np.bincount(pid, weights=vs[links], minlength=n_paths)
+        delay = np.bincount(pid, weights=es[links] + topo.propagation_delay[links],
+                            minlength=n_paths).astype(np.float64)
+        jitter = np.bincount(pid, weights=vs[links], minlength=n_paths).astype(np.float64)
         log_surv = np.bincount(pid, weights=np.log1p(-np.minimum(blocking[links], 1.0 - 1e-15)),
                                minlength=n_paths)
         loss = -np.expm1(log_surv)

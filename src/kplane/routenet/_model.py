@@ -77,13 +77,14 @@ class RoutingPlan:
 
 
 def _gru(gi: Tensor, gh: Tensor, h: Tensor) -> Tensor:
-    """GRU cell from precomputed projections ``gi = W_ih x + b_ih``, ``gh = W_hh h + b_hh``."""
-    i_r, i_z, i_n = gi.chunk(3, 1)
-    h_r, h_z, h_n = gh.chunk(3, 1)
-    r = torch.sigmoid(i_r + h_r)
-    z = torch.sigmoid(i_z + h_z)
-    n = torch.tanh(i_n + r * h_n)
-    return n + z * (h - n)
+    """GRU cell (PyTorch's gate layout r, z, n) from ``gi = W_ih x + b_ih``, ``gh = W_hh h + b_hh``.
+
+    ``tanh(x)`` is computed as ``2 sigmoid(2x) - 1``: the same function, several times faster on CPU.
+    """
+    d = h.shape[1]
+    rz = torch.sigmoid(gi[:, : 2 * d] + gh[:, : 2 * d])
+    n = torch.sigmoid(torch.addcmul(gi[:, 2 * d :], rz[:, :d], gh[:, 2 * d :]) * 2.0) * 2.0 - 1.0
+    return torch.lerp(n, h, rz[:, d:])  # (1 - z) * n + z * h
 
 
 def _dropout(x: Tensor, p: float, active: bool, generator: torch.Generator | None) -> Tensor:
@@ -225,7 +226,7 @@ class RouteNet(nn.Module):
             rz = gi[:, : 2 * d]
             rz.add_(gh[:, : 2 * d]).sigmoid_()  # reset and update gates
             cand = gi[:, 2 * d :]
-            cand.addcmul_(rz[:, :d], gh[:, 2 * d :]).tanh_()  # candidate state
+            cand.addcmul_(rz[:, :d], gh[:, 2 * d :]).mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)  # tanh
             h = messages[start : start + n_k]
             torch.lerp(cand, h_prev, rz[:, d:], out=h)  # (1 - z) * cand + z * h_prev
             start += n_k
@@ -240,7 +241,10 @@ class RouteNet(nn.Module):
 
     def update(self, h_link: Tensor, aggregated: Tensor) -> Tensor:
         """Line 12: ``h_l = GRUCell(M_l, h_l)``, (L, link_dim)."""
-        return self.link_update(aggregated, h_link)
+        cell = self.link_update
+        gi = F.linear(aggregated, cell.weight_ih, cell.bias_ih)
+        gh = F.linear(h_link, cell.weight_hh, cell.bias_hh)
+        return _gru(gi, gh, h_link)
 
     def encode(self, x_path: Tensor, x_link: Tensor, plan: RoutingPlan) -> Tensor:
         """Lines 1–14: final path states ``h_p^T``, (P, path_dim)."""

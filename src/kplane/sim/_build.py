@@ -190,9 +190,9 @@ def build_arrays(scenario: Scenario, *, percentile_resolution: float = 0.01) -> 
     pid = routing.path_index()
     hop_links = routing.link_ids
     lo = np.bincount(pid, weights=class_min[path_class][pid] / cap[hop_links] + prop[hop_links],
-                     minlength=routing.n_paths)
+                     minlength=routing.n_paths).astype(np.float64)
     hi = np.bincount(pid, weights=kcap[hop_links] * max_size / cap[hop_links] + prop[hop_links],
-                     minlength=routing.n_paths)
+                     minlength=routing.n_paths).astype(np.float64)
     lo = np.maximum(lo, 1e-300)
     hi = np.maximum(hi, lo * (1.0 + percentile_resolution))
     log_ratio = np.log(hi) - np.log(lo)

@@ -32,7 +32,7 @@ def clock_new(
 
 
 @njit(cache=True, inline="always")
-def _sift_down(htime, hseq, hsrc, size, i, t, q, s):  # type: ignore[no-untyped-def]
+def _sift_down(htime, hseq, hsrc, size, i, t, q, s):
     """Place ``(t, q, s)`` at hole ``i``, moving earlier children up."""
     while True:
         c = 2 * i + 1
@@ -54,7 +54,7 @@ def _sift_down(htime, hseq, hsrc, size, i, t, q, s):  # type: ignore[no-untyped-
 
 
 @njit(cache=True, inline="always")
-def clock_push(htime, hseq, hsrc, hstate, src, t):  # type: ignore[no-untyped-def]
+def clock_push(htime, hseq, hsrc, hstate, src, t):
     """Schedule idle source ``src`` at time ``t``."""
     q = hstate[1]
     hstate[1] = q + 1
@@ -75,7 +75,7 @@ def clock_push(htime, hseq, hsrc, hstate, src, t):  # type: ignore[no-untyped-de
 
 
 @njit(cache=True, inline="always")
-def clock_replace_root(htime, hseq, hsrc, hstate, t):  # type: ignore[no-untyped-def]
+def clock_replace_root(htime, hseq, hsrc, hstate, t):
     """Reschedule the source at the root (the event being processed) to time ``t``."""
     q = hstate[1]
     hstate[1] = q + 1
@@ -83,7 +83,7 @@ def clock_replace_root(htime, hseq, hsrc, hstate, t):  # type: ignore[no-untyped
 
 
 @njit(cache=True, inline="always")
-def clock_pop_root(htime, hseq, hsrc, hstate):  # type: ignore[no-untyped-def]
+def clock_pop_root(htime, hseq, hsrc, hstate):
     """Remove the root (its source becomes idle)."""
     size = hstate[0] - 1
     hstate[0] = size

@@ -20,7 +20,7 @@ __all__ = ["fifo_join", "forward_pop", "forward_push"]
 
 
 @njit(cache=True, inline="always")
-def fifo_join(dep_buf, dep_off, dep_head, dep_len, last_dep, kcap, inv_cap, port, t, size):  # type: ignore[no-untyped-def]
+def fifo_join(dep_buf, dep_off, dep_head, dep_len, last_dep, kcap, inv_cap, port, t, size):
     """Offer a packet of ``size`` bits to port ``l`` at time ``t``.
 
     Returns ``(departure, service_start, occupancy)``: the departure time and start of
@@ -54,7 +54,7 @@ def fifo_join(dep_buf, dep_off, dep_head, dep_len, last_dep, kcap, inv_cap, port
 
 
 @njit(cache=True, inline="always")
-def forward_push(fwd_time, fwd_path, fwd_hop, fwd_birth, fwd_size, fwd_off, fwd_head, fwd_len,  # type: ignore[no-untyped-def]
+def forward_push(fwd_time, fwd_path, fwd_hop, fwd_birth, fwd_size, fwd_off, fwd_head, fwd_len,
                  port, t_next, p, h, birth, size):
     """Append a packet (path ``p``, hop ``h``) reaching the next port at ``t_next``; return the new length."""
     f0 = fwd_off[port]
@@ -74,7 +74,7 @@ def forward_push(fwd_time, fwd_path, fwd_hop, fwd_birth, fwd_size, fwd_off, fwd_
 
 
 @njit(cache=True, inline="always")
-def forward_pop(fwd_off, fwd_head, fwd_len, port):  # type: ignore[no-untyped-def]
+def forward_pop(fwd_off, fwd_head, fwd_len, port):
     """Remove the oldest packet of ring ``l``; return its slot and the slot of the next one (-1 if none)."""
     f0 = fwd_off[port]
     slot = f0 + fwd_head[port]

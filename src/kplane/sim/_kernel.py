@@ -65,7 +65,7 @@ I_EVENTS, I_PACKETS, I_IN_FLIGHT, I_PHASE, I_HOPS, I_DONE = range(6)
 
 
 @njit(cache=True)
-def run_kernel(  # type: ignore[no-untyped-def]
+def run_kernel(
     until, t_warm, t_end, inv_batch_len, n_batches, n_bins, independent_sizes,
     # network (read-only)
     inv_cap, prop, kcap, dep_off, fwd_off,

@@ -24,7 +24,7 @@ _ONE = np.uint32(1)
 
 
 @njit(cache=True, inline="always")
-def record_delivery(p, d, batch, path_ref, path_loglo, path_inv_w, n_bins, n_batches,  # type: ignore[no-untyped-def]
+def record_delivery(p, d, batch, path_ref, path_loglo, path_inv_w, n_bins, n_batches,
                     st, p_batch, hist, spill, b_sum, b_cnt):
     """Add the delay ``d`` (s) of one packet of path ``p`` generated in batch ``batch``."""
     x = d - path_ref[p]

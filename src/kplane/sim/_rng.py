@@ -27,7 +27,7 @@ _TWO_M53 = 1.0 / 9007199254740992.0
 
 def rng_state(seed: int) -> NDArray[np.uint64]:
     """The four-word state for ``seed`` (expanded with SeedSequence; never all zero)."""
-    state = np.random.SeedSequence(int(seed)).generate_state(4, dtype=np.uint64)
+    state = np.asarray(np.random.SeedSequence(int(seed)).generate_state(4, dtype=np.uint64), dtype=np.uint64)
     if not state.any():
         state[0] = np.uint64(0x9E3779B97F4A7C15)
     return state

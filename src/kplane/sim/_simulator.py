@@ -130,7 +130,7 @@ class Simulator:
         for sc in scenarios:
             build_arrays(sc, percentile_resolution=float(self.percentile_resolution))
         workers = self._workers(len(scenarios)) if scenarios else 1
-        kw = {"duration": self.duration, "warmup": self.warmup, "n_batches": self.n_batches,
+        kw: dict[str, Any] = {"duration": self.duration, "warmup": self.warmup, "n_batches": self.n_batches,
               "percentile_resolution": self.percentile_resolution}
         n = len(scenarios)
         if workers == 1:

@@ -16,7 +16,7 @@ __all__ = ["draw_path", "draw_size"]
 
 
 @njit(cache=True, inline="always")
-def draw_path(rng, flow_path, flow_prob, flow_alias):  # type: ignore[no-untyped-def]
+def draw_path(rng, flow_path, flow_prob, flow_alias):
     """The path of a new packet."""
     u = rng_uniform(rng) * flow_path.shape[0]
     f = int(u)
@@ -26,7 +26,7 @@ def draw_path(rng, flow_path, flow_prob, flow_alias):  # type: ignore[no-untyped
 
 
 @njit(cache=True, inline="always")
-def draw_size(rng, c, size_off, size_val, size_prob, size_alias):  # type: ignore[no-untyped-def]
+def draw_size(rng, c, size_off, size_val, size_prob, size_alias):
     """A packet size (bits) from size distribution ``c``."""
     k0 = size_off[c]
     nk = size_off[c + 1] - k0

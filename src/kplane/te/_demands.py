@@ -47,17 +47,18 @@ def gravity_demands(
         raise InvalidParameterError(f"target_load must be > 0, got {target_load!r}")
     n = topology.n_nodes
     links = topology.links
+    m: NDArray[np.float64]
     if mass == "capacity":
-        m = np.bincount(links[:, 0], weights=topology.capacity, minlength=n)
+        m = np.bincount(links[:, 0], weights=topology.capacity, minlength=n).astype(np.float64)
     elif mass == "degree":
-        m = np.bincount(links[:, 0], minlength=n).astype(float)
+        m = np.bincount(links[:, 0], minlength=n).astype(np.float64)
     elif mass == "random":
         m = as_generator(seed).exponential(1.0, size=n)
     else:
         raise InvalidParameterError(f"mass must be one of {GRAVITY_MASSES}, got {mass!r}")
     g = csr_matrix((np.ones(len(links)), (links[:, 0], links[:, 1])), shape=(n, n))
     hops = shortest_path(g, directed=True, unweighted=True)
-    share = np.outer(m, m)
+    share: NDArray[np.float64] = np.outer(m, m).astype(np.float64)
     np.fill_diagonal(share, 0.0)
     share[~np.isfinite(hops)] = 0.0
     if share.sum() <= 0:
@@ -65,4 +66,4 @@ def gravity_demands(
     share /= share.sum()
     work = float((share * np.where(np.isfinite(hops), hops, 0.0)).sum())
     total = target_load * float(topology.capacity.sum()) / work
-    return share * total
+    return np.asarray(share * total, dtype=np.float64)

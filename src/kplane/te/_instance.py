@@ -67,7 +67,7 @@ class TEInstance:
         if bad.any():
             f = int(np.flatnonzero(bad)[0])
             raise InvalidScenarioError(
-                f"demand of flow {f} ({self.flow_name(f)}) must be finite and >= 0 bit/s, got {d[f]!r}"
+                f"demand of flow {f} ({self.flow_name(f)}) must be finite and >= 0 bit/s, got {float(d[f])!r}"
             )
         lonely = (d > 0) & (tun.n_tunnels_per_flow == 0)
         if lonely.any():
@@ -117,7 +117,7 @@ class TEInstance:
             i, j = np.argwhere(~np.isfinite(dm) | (dm < 0))[0]
             raise InvalidScenarioError(
                 f"demand {topology.node_names[i]}→{topology.node_names[j]} must be finite and >= 0 bit/s, "
-                f"got {dm[i, j]!r}"
+                f"got {float(dm[i, j])!r}"
             )
         dm = dm.copy()
         np.fill_diagonal(dm, 0.0)
@@ -131,11 +131,12 @@ class TEInstance:
                 f"no tunnel ({int(missing.sum())} such pair(s))"
             )
         d = dm[tunnels.pairs[:, 0], tunnels.pairs[:, 1]]
-        return cls(topology, tunnels, d, scenarios, name=name or topology.name, metadata=metadata or {})
+        scen = scenarios if scenarios is not None else ScenarioSet.healthy(tunnels.n_tunnels)
+        return cls(topology, tunnels, d, scen, name=name or topology.name, metadata=metadata or {})
 
     def replace(self, **changes: Any) -> TEInstance:
         """A copy with some fields replaced (validated again)."""
-        fields = {
+        fields: dict[str, Any] = {
             "topology": self.topology,
             "tunnels": self.tunnels,
             "demand": self.demand,

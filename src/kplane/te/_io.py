@@ -333,5 +333,7 @@ def load_allocation(path: str | Path, instance: TEInstance | None = None) -> NDA
     bad = ~np.isfinite(x) | (x < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise FormatError(f"split ratio must be finite and >= 0, got {x[i]!r}", file=path, field=f"x[{i}]")
+        raise FormatError(
+            f"split ratio must be finite and >= 0, got {float(x[i])!r}", file=path, field=f"x[{i}]"
+        )
     return x

@@ -216,7 +216,9 @@ def check_allocation(instance: TEInstance, x: ArrayLike) -> NDArray[np.float64]:
     bad = ~np.isfinite(xv) | (xv < 0)
     if bad.any():
         t = int(np.flatnonzero(bad)[0])
-        raise InvalidParameterError(f"split ratio of tunnel {t} must be finite and >= 0, got {xv[t]!r}")
+        raise InvalidParameterError(
+            f"split ratio of tunnel {t} must be finite and >= 0, got {float(xv[t])!r}"
+        )
     return xv
 
 

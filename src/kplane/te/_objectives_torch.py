@@ -41,6 +41,8 @@ def sort_select_torch(values: Any, prob: Any, mask: Mask) -> Any:
     Tensor of shape (...)
     """
     torch = _torch()
+    if isinstance(prob, np.ndarray):
+        prob = np.array(prob)  # a writable copy (kplane arrays are read-only)
     p = torch.as_tensor(prob, dtype=values.dtype, device=values.device).expand_as(values)
     sv, order = torch.sort(values, dim=-1, descending=True, stable=True)
     with torch.no_grad():
@@ -98,12 +100,12 @@ class TorchObjective:
         torch = _torch()
         self.objective = objective
         dtype = dtype or torch.float64
-        self.survival = torch.as_tensor(np.asarray(instance.scenarios.survival), device=device).to(dtype)
-        self.prob = torch.as_tensor(instance.scenarios.prob, dtype=dtype, device=device)
+        self.survival = torch.as_tensor(np.array(instance.scenarios.survival), device=device).to(dtype)
+        self.prob = torch.as_tensor(np.array(instance.scenarios.prob), dtype=dtype, device=device)
         self.weights = torch.as_tensor(
             loss_weights(instance, objective.weighting), dtype=dtype, device=device
         )
-        self.tunnel_flow = torch.as_tensor(instance.tunnels.flow, dtype=torch.long, device=device)
+        self.tunnel_flow = torch.as_tensor(np.array(instance.tunnels.flow), dtype=torch.long, device=device)
         self.n_flows = instance.n_flows
         self.active = self.weights > 0
 

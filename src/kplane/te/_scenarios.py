@@ -130,7 +130,9 @@ class ScenarioSet:
         bad = ~np.isfinite(p) | (p < 0)
         if bad.any():
             q = int(np.flatnonzero(bad)[0])
-            raise InvalidScenarioError(f"probability of scenario {q} must be finite and >= 0, got {p[q]!r}")
+            raise InvalidScenarioError(
+                f"probability of scenario {q} must be finite and >= 0, got {float(p[q])!r}"
+            )
         if abs(float(p.sum()) - 1.0) > PROB_TOL:
             raise InvalidScenarioError(
                 f"scenario probabilities must sum to 1, got {float(p.sum())!r}; renormalise them or add the "

@@ -103,7 +103,7 @@ class FailureModel:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise InvalidParameterError(
-                f"failure probability of element {i} must lie in [0, 1), got {p[i]!r}"
+                f"failure probability of element {i} must lie in [0, 1), got {float(p[i])!r}"
             )
         object.__setattr__(self, "prob", p)
         object.__setattr__(self, "element_links", tuple(tuple(int(e) for e in s) for s in self.element_links))
@@ -237,7 +237,7 @@ def enumerate_failure_sets(
     if ((p < 0) | (p >= 0.5) | ~np.isfinite(p)).any():
         i = int(np.flatnonzero((p < 0) | (p >= 0.5) | ~np.isfinite(p))[0])
         raise InvalidParameterError(
-            f"cutoff enumeration needs element probabilities in [0, 0.5), element {i} has {p[i]!r}"
+            f"cutoff enumeration needs element probabilities in [0, 0.5), element {i} has {float(p[i])!r}"
         )
     with np.errstate(divide="ignore"):
         ratio = np.where(p > 0, np.log(p) - np.log1p(-p), -np.inf)

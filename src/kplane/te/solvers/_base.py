@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -88,10 +89,10 @@ def flow_patterns(
     mass = np.zeros(flows.size * width)
     fpos = np.arange(flows.size, dtype=np.int64)
     step = max(1, chunk_cells // max(1, act_t.size))
-    codes_chunks: list[NDArray[np.generic]] = []
+    codes_chunks: list[NDArray[Any]] = []
     for q0 in range(0, scen.n_scenarios, step):
         y = scen.survival[q0 : q0 + step][:, act_t]
-        codes = np.add.reduceat(y * bitw, starts, axis=1).astype(dtype)  # (c, F_a)
+        codes: NDArray[Any] = np.add.reduceat(y * bitw, starts, axis=1).astype(dtype)  # (c, F_a)
         flat = (fpos * width)[None, :] + codes
         counts += np.bincount(flat.ravel(), minlength=counts.size)
         mass += np.bincount(
