@@ -145,6 +145,21 @@ def test_routing_table_with_policy_file(tmp_path, models_available):
     assert "max loss_ratio < 0.5" in res.output and "balanced" in res.output
 
 
+def test_infeasible_policy_answers_with_the_fallback(tmp_path, models_available):
+    pol = tmp_path / "never.json"
+    pol.write_text(
+        json.dumps({"constraints": [{"metric": "mean_delay", "bound": 0.0, "on_infeasible": "minimise"}]})
+    )
+    args = ["whatif", "routing", "-t", "nsfnet", "-i", "12", "--model", "queueing", "-n", "4"]
+    res = runner.invoke(
+        app, [*args, "--duration", "300", "--baselines", "none", "--policy", str(pol), "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    sel = json.loads(res.stdout)["chosen"]["selection"]
+    assert sel["rule"] == "minimised" and sel["n_meeting_all_constraints"] == 0
+    assert "no candidate meets mean mean_delay < 0" in sel["explanation"]
+
+
 def test_upgrade_json_small(tmp_path, models_available):
     from kplane.network.generators import routenet_scenario
     from kplane.network.io import save_scenario
@@ -245,4 +260,3 @@ def test_help_lists_commands():
     assert res.exit_code == 0 and "routing" in res.output and "upgrade" in res.output
     res = runner.invoke(app, ["reproduce", "--help"])
     assert res.exit_code == 0 and "fig3" in res.output and "table2" in res.output
-

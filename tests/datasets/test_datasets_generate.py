@@ -118,7 +118,7 @@ def _slow_spec() -> dict[str, Any]:
     return tiny_spec(
         samples_per_topology=5,
         shard_size=1,
-        simulation={"duration": 12000.0, "warmup": 100.0},
+        simulation={"duration": 8000.0, "warmup": 100.0},
         topologies=[{"name": "abilene"}, {"name": "polska"}],
     )
 

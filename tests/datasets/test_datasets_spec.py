@@ -234,3 +234,19 @@ def test_unbuildable_generator_fails_before_any_job(tmp_path: Path) -> None:
         generate(spec, out)
     assert info.value.field == "topologies[1]"
     assert not out.exists()
+
+
+def test_fingerprint_follows_file_content_not_path(tmp_path: Path) -> None:
+    from kplane.network.generators import routenet_scenario
+    from kplane.network.io import save_scenario
+    from kplane.network.topologies import load_topology
+
+    for d in ("a", "b"):
+        (tmp_path / d).mkdir()
+        save_scenario(routenet_scenario(load_topology("abilene"), 5, seed=0), tmp_path / d / "t.json")
+    specs = [
+        DatasetSpec.from_dict(tiny_spec(topologies=[{"file": str(tmp_path / d / "t.json")}])) for d in "ab"
+    ]
+    assert specs[0] != specs[1] and specs[0].fingerprint() == specs[1].fingerprint()
+    save_scenario(routenet_scenario(load_topology("polska"), 5, seed=0), tmp_path / "b" / "t.json")
+    assert specs[0].fingerprint() != specs[1].fingerprint()

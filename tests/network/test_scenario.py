@@ -82,3 +82,22 @@ def test_broken_chain(line: Topology) -> None:
 def test_wrong_types() -> None:
     with pytest.raises(InvalidScenarioError, match="needs a Topology and a Routing"):
         Scenario("topo", None, None)  # type: ignore[arg-type]
+
+
+def test_scenario_and_kpis_pickle_round_trip() -> None:
+    import pickle
+
+    from kplane.network import PathKPIs
+    from kplane.network.generators import routenet_scenario
+    from kplane.network.topologies import load_topology
+
+    scenario = routenet_scenario(load_topology("nsfnet"), 12, seed=3)
+    back = pickle.loads(pickle.dumps(scenario))
+    assert dict(back.metadata) == dict(scenario.metadata)
+    np.testing.assert_array_equal(back.utilisation(), scenario.utilisation())
+    assert not back.topology.capacity.flags.writeable
+    with pytest.raises(TypeError):
+        back.metadata["x"] = 1  # type: ignore[index]
+    kpis = PathKPIs(pairs=[[0, 1]], mean_delay=[0.1], jitter=[0.01], loss_ratio=[0.0], metadata={"m": 1})
+    kb = pickle.loads(pickle.dumps(kpis))
+    assert kb.metadata["m"] == 1 and float(kb.mean_delay[0]) == 0.1

@@ -165,3 +165,15 @@ def test_estimator_contract() -> None:
     m = RouteNetModel(path_dim=16, seed=4)
     assert m.path_dim == 16 and m.seed == 4 and not hasattr(m, "network_")
     assert "not fitted" in repr(m)
+
+
+def test_scheduling_and_tos_are_flagged(fitted) -> None:
+    sc = toy_scenario(6, 1)
+    topo = sc.topology.replace(metadata={"scheduling": [{"policy": "WFQ"}] * 6})
+    msgs = ood_messages(fitted, [sc.replace(topology=topo)])
+    assert any("scheduling WFQ" in m and "FIFO drop-tail ports only" in m for m in msgs), msgs
+    tos = np.zeros((6, 6), dtype=int)
+    tos[0, 1] = 2
+    t = sc.traffic
+    msgs = ood_messages(fitted, [sc.replace(traffic=Traffic(rate=t.rate, tos=tos))])
+    assert any("several ToS classes" in m for m in msgs), msgs

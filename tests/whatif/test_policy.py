@@ -7,7 +7,7 @@ import pytest
 
 from kplane.errors import InvalidParameterError
 from kplane.network import PathKPIs, Topology
-from kplane.whatif import Constraint, Objective, Policy, aggregate_metric
+from kplane.whatif import Constraint, Objective, Policy
 
 PAIRS = np.array([[0, 1], [1, 0], [0, 2]])
 
@@ -135,57 +135,6 @@ def test_evaluate_from_kpis_matches_hand_computation():
     assert row[0] == pytest.approx((0.0 + 0.002 + 1.0) / 3)
     assert row[1] == pytest.approx((0.1 / 1.0 + 0.6 / 2.0) / 2)  # NaN path skipped
     assert row[2] == pytest.approx(1.5)
-
-
-@pytest.mark.parametrize(
-    ("aggregate", "expected"), [("mean", 2.0), ("max", 3.0), ("median", 2.0), ("p50", 2.0), ("p100", None)]
-)
-def test_aggregates(aggregate, expected):
-    k = kpis([1.0, 2.0, 3.0], [0, 0, 0], [0, 0, 0])
-    if expected is None:
-        with pytest.raises(InvalidParameterError, match="'p1'..'p99'"):
-            aggregate_metric(k, "mean_delay", aggregate)
-    else:
-        assert aggregate_metric(k, "mean_delay", aggregate) == pytest.approx(expected)
-
-
-def test_per_pair_sla_by_id_and_name():
-    k = kpis([1.0, 5.0, 3.0], [0, 0, 0], [0, 0, 0], node_names=("a", "b", "c"))
-    assert aggregate_metric(k, "mean_delay", "max", pairs=[(0, 2)]) == 3.0
-    assert aggregate_metric(k, "mean_delay", "max", pairs=[("b", "a"), ("a", "b")]) == 5.0
-    with pytest.raises(InvalidParameterError, match="pair 2→1 has no path"):
-        aggregate_metric(k, "mean_delay", "max", pairs=[(2, 1)])
-    with pytest.raises(InvalidParameterError, match="unknown node name"):
-        aggregate_metric(k, "mean_delay", "max", pairs=[("zz", "a")])
-    sla = Policy(constraints=(Constraint("mean_delay", "max", ((0, 2),), bound=2.0),))
-    other = kpis([1.0, 5.0, 1.5], [0, 0, 0], [0, 0, 0])
-    sel = sla.select([k, other])
-    assert sel.index == 1 and sel.rule == "all_met"
-
-
-def test_percentile_metric_needs_percentiles():
-    k = kpis([1.0, 2.0, 3.0], [0, 0, 0], [0, 0, 0])
-    with pytest.raises(InvalidParameterError, match="needs delay percentiles"):
-        aggregate_metric(k, "delay_p90")
-    pct = np.tile(np.array([0.1, 0.2, 0.5, 0.8, 0.9]), (3, 1)) * np.array([[1.0], [2.0], [3.0]])
-    kp = kpis([1.0, 2.0, 3.0], [0, 0, 0], [0, 0, 0], percentiles=pct)
-    assert aggregate_metric(kp, "delay_p90", "max") == pytest.approx(2.7)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "match"),
-    [
-        ({"metric": "latency", "bound": 1}, "metric 'latency' is not known; valid metrics: mean_delay"),
-        ({"metric": "mean_delay", "aggregate": "sum", "bound": 1}, "aggregate 'sum' is not known"),
-        ({"metric": "mean_delay"}, "needs a finite bound"),
-        ({"metric": "mean_delay", "bound": "x"}, "bound must be a number"),
-        ({"metric": "mean_delay", "bound": 1, "on_infeasible": "drop"}, "minimise, relax"),
-        ({"metric": "mean_delay", "bound": 1, "pairs": []}, "pairs is empty"),
-    ],
-)
-def test_constraint_validation(kwargs, match):
-    with pytest.raises(InvalidParameterError, match=match):
-        Constraint(**kwargs)
 
 
 def test_dict_round_trip_and_name_resolution():

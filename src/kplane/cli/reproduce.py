@@ -61,6 +61,12 @@ def fig3_cmd(
     ),
     model: str = typer.Option("bundled", "--model", "-m", help=MODEL_HELP),
     duration: float | None = typer.Option(None, "--duration", help="Simulated seconds (default 2000)."),
+    topology: str = typer.Option("nsfnet", "--topology", "-t", help="Bundled topology (paper: NSFNET)."),
+    capacities: str = typer.Option(
+        "10kbps,40kbps",
+        "--capacities",
+        help="Capacities drawn per link (seed 0): rates such as '10kbps,40kbps' (paper) or 'routenet'.",
+    ),
     seed: int = typer.Option(0, "--seed", "-s", help="Root seed (traffic, candidates, simulations)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Simulations run in parallel."),
     out: Path = typer.Option(Path("results/fig3"), "--out", "-o", help="Output folder (resumable)."),
@@ -68,7 +74,7 @@ def fig3_cmd(
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """RouteNet Fig. 3: model-based routing vs SP average, balanced utilisation and simulator-optimal."""
-    from kplane.whatif._reproduce import Fig3Config, fig3_summary, plot_fig3, reproduce_fig3
+    from kplane.whatif import Fig3Config, fig3_summary, plot_fig3, reproduce_fig3
 
     q = QUICK_FIG3 if quick else {}
     n_tms = tms if tms is not None else int(q.get("tms", 10))
@@ -79,6 +85,8 @@ def fig3_cmd(
     intensities = parse_intensities(ti)
     m, measure, reference, label = make_models(model, duration=dur, sim_seed=seed, jobs=jobs)
     cfg = Fig3Config(
+        topology=topology,
+        capacities=capacities,
         intensities=intensities,
         n_tms=n_tms,
         n_candidates=n_cand,
@@ -142,6 +150,12 @@ def table2_cmd(
     model: str = typer.Option("bundled", "--model", "-m", help=MODEL_HELP),
     duration: float | None = typer.Option(None, "--duration", help="Simulated seconds (default 2000)."),
     max_tries: int = typer.Option(80, "--max-tries", help="Traffic matrices tried to find the scenarios."),
+    topology: str = typer.Option("nsfnet", "--topology", "-t", help="Bundled topology (paper: NSFNET)."),
+    capacities: str = typer.Option(
+        "10kbps,40kbps",
+        "--capacities",
+        help="Capacities drawn per link (seed 0): rates such as '10kbps,40kbps' (paper) or 'routenet'.",
+    ),
     seed: int = typer.Option(0, "--seed", "-s", help="Root seed."),
     out: Path = typer.Option(Path("results/table2"), "--out", "-o", help="Output folder (resumable)."),
     quick: bool = typer.Option(False, "--quick", help="Demo size: 2 scenarios, 10 routings, 1000 s."),
@@ -149,7 +163,7 @@ def table2_cmd(
 ) -> None:
     """RouteNet Table II: best new link (model) vs upgrading the most utilised link, simulated."""
     from kplane.utils import atomic_write_text, parse_rate
-    from kplane.whatif._reproduce import Table2Config, reproduce_table2, table2_markdown
+    from kplane.whatif import Table2Config, reproduce_table2, table2_markdown
 
     q = QUICK_TABLE2 if quick else {}
     n_sc = scenarios if scenarios is not None else int(q.get("scenarios", 8))
@@ -159,6 +173,8 @@ def table2_cmd(
         raise InvalidParameterError("--scenarios, --candidates and --max-tries must be >= 1")
     m, measure, _, label = make_models(model, duration=dur, sim_seed=seed, jobs=1)
     cfg = Table2Config(
+        topology=topology,
+        capacities=capacities,
         intensity=ti,
         n_scenarios=n_sc,
         max_tries=max_tries,

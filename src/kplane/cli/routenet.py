@@ -303,6 +303,9 @@ def bench_routenet(
     sim_time: float = typer.Option(
         100.0, "--sim-time", help="Simulated seconds for the simulator comparison (0 = skip)."
     ),
+    datanet: Path | None = typer.Option(
+        None, "--datanet", help="A datanet dataset whose recorded simulator wall times to compare with."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the numbers as JSON."),
 ) -> None:
     """RouteNet speed: training samples/s, inference time on a large network, speed-up vs the simulator."""
@@ -315,23 +318,35 @@ def bench_routenet(
             bar.update(task, rate=msg)
 
         res = run_benchmark(threads=threads, nodes=nodes, repeats=repeats, train_steps=train_steps,
-                            sim_time=sim_time, progress=tick)
+                            sim_time=sim_time, datanet=None if datanet is None else str(datanet),
+                            progress=tick)
     if json_out:
         emit_json(res)
         return
     from rich.table import Table
 
-    t = Table(title=f"RouteNet speed ({res['threads']} CPU threads, torch {res['torch_version']})")
+    t = Table(title=f"RouteNet speed ({res['threads']} torch threads, {res['cpus']} CPUs, load average "
+                    f"{res['load_average_1min']:.1f}, torch {res['torch_version']})")
     t.add_column("measure")
     t.add_column("value", justify="right")
     for key, label, fmt in (
         ("train_samples_per_s_nsfnet", "training, NSFNET batches of 16 (samples/s)", "{:.1f}"),
+        ("train_samples_per_cpu_s_nsfnet", "  per CPU-second of the process", "{:.1f}"),
         ("train_samples_per_s_geant", "training, GEANT batches of 16 (samples/s)", "{:.1f}"),
+        ("train_samples_per_cpu_s_geant", "  per CPU-second of the process", "{:.1f}"),
         ("infer_paths", "inference network paths", "{:,}"),
-        ("infer_s", "inference time, one scenario (s)", "{:.3f}"),
+        ("infer_mean_hops", "  mean hops per path", "{:.2f}"),
+        ("infer_s", "inference time, one scenario, predict() (s)", "{:.3f}"),
+        ("infer_forward_s", "  of which the network's forward pass (s)", "{:.3f}"),
         ("infer_batch450_nsfnet_s", "inference, 450 NSFNET routings in one call (s)", "{:.3f}"),
         ("sim_wall_s", "simulator on the same network (s)", "{:.1f}"),
-        ("speedup_vs_sim", "speed-up vs the simulator", "{:,.0f}×"),
+        ("speedup_vs_sim", "speed-up vs the simulator (16,000 s per sample)", "{:,.0f}×"),
+        ("sim_nsfnet_16000s_wall_s", "simulator, one NSFNET sample of 16,000 s (s)", "{:.2f}"),
+        ("infer_nsfnet_s", "RouteNet, one NSFNET sample (s)", "{:.4f}"),
+        ("speedup_vs_sim_nsfnet", "speed-up vs the simulator on NSFNET", "{:,.0f}×"),
+        ("recorded_sim_wall_s_median", "recorded simulator wall time per sample (s)", "{:.1f}"),
+        ("recorded_infer_s_median", "RouteNet on the same samples (s)", "{:.4f}"),
+        ("speedup_vs_recorded_sim_median", "speed-up vs the recorded simulator", "{:,.0f}×"),
     ):
         if res.get(key) is not None:
             t.add_row(label, fmt.format(res[key]))

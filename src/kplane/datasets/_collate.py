@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,7 +22,7 @@ from kplane.network import PathKPIs, Scenario
 if TYPE_CHECKING:  # torch is imported when a batch is built, so `import kplane.datasets` stays light
     import torch
 
-__all__ = ["GraphBatch", "collate"]
+__all__ = ["GraphBatch", "collate", "collate_encoded", "encode_sample"]
 
 _F = np.float64
 
@@ -137,7 +137,7 @@ class GraphBatch:
         """A copy with every tensor moved to ``device``."""
         import torch
 
-        kw = {}
+        kw: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
             kw[f.name] = v.to(device) if isinstance(v, torch.Tensor) else v
@@ -176,6 +176,7 @@ def _sample_arrays(scenario: Scenario) -> dict[str, NDArray]:
     link_size_sq[carried] = link_sq[carried] / link_pkts[carried]
     prop = np.add.reduceat(topo.propagation_delay[link_ids], routing.offsets[:-1]) if len(link_ids) else 0
     return {
+        "n_nodes": np.array([topo.n_nodes], dtype=np.int64),
         "hops": hops,
         "link_ids": link_ids,
         "path_rate": rate,
@@ -246,25 +247,41 @@ def collate(samples: Sequence[tuple[Scenario, PathKPIs | None]]) -> GraphBatch:
     >>> b.n_paths, b.n_links, b.path_links[4].tolist()
     (6, 4, [2, 3])
     """
-    import torch
-
     if len(samples) == 0:
         raise InvalidParameterError("collate needs at least one sample, got an empty sequence")
-    per: list[dict[str, NDArray]] = []
-    tgt: list[dict[str, NDArray] | None] = []
+    encoded = []
     for k, item in enumerate(samples):
         if not (isinstance(item, tuple | list) and len(item) == 2 and isinstance(item[0], Scenario)):
             raise InvalidParameterError(
                 f"sample {k} must be a (Scenario, PathKPIs | None) pair, got {type(item).__name__}"
             )
-        scenario, kpis = item
-        if kpis is not None and not isinstance(kpis, PathKPIs):
-            raise InvalidParameterError(
-                f"sample {k}: kpis must be PathKPIs or None, got {type(kpis).__name__}"
-            )
-        per.append(_sample_arrays(scenario))
-        tgt.append(None if kpis is None else _target_arrays(scenario, kpis, k))
+        encoded.append(encode_sample(item[0], item[1], k))
+    return collate_encoded(encoded)
 
+
+def encode_sample(scenario: Scenario, kpis: PathKPIs | None = None, k: int = 0) -> dict[str, NDArray]:
+    """One sample as the flat numpy arrays :func:`collate_encoded` batches (local ids, SI units).
+
+    Encoding is the per-sample part of :func:`collate`; keeping encoded samples in memory lets a
+    training loop skip decoding and validating scenarios after the first epoch. ``k`` names the
+    sample in error messages.
+    """
+    if kpis is not None and not isinstance(kpis, PathKPIs):
+        raise InvalidParameterError(f"sample {k}: kpis must be PathKPIs or None, got {type(kpis).__name__}")
+    out = _sample_arrays(scenario)
+    if kpis is not None:
+        out.update(_target_arrays(scenario, kpis, k))
+    return out
+
+
+def collate_encoded(encoded: Sequence[dict[str, NDArray]]) -> GraphBatch:
+    """Batch samples prepared by :func:`encode_sample` into one disconnected graph."""
+    import torch
+
+    if len(encoded) == 0:
+        raise InvalidParameterError("collate needs at least one sample, got an empty sequence")
+    per = list(encoded)
+    tgt = [a if "mean_delay" in a else None for a in per]
     n_paths = np.array([len(a["hops"]) for a in per], dtype=np.int64)
     n_links = np.array([len(a["link_capacity"]) for a in per], dtype=np.int64)
     path_off = np.concatenate([[0], np.cumsum(n_paths)]).astype(np.int64)
@@ -285,13 +302,13 @@ def collate(samples: Sequence[tuple[Scenario, PathKPIs | None]]) -> GraphBatch:
     def cat(key: str) -> torch.Tensor:
         return torch.from_numpy(np.concatenate([a[key] for a in per]).astype(_F))
 
-    out: dict[str, object] = {
+    out: dict[str, Any] = {
         "n_samples": n_s,
         "path_offsets": torch.from_numpy(path_off),
         "link_offsets": torch.from_numpy(link_off),
         "path_sample": torch.from_numpy(np.repeat(np.arange(n_s, dtype=np.int64), n_paths)),
         "link_sample": torch.from_numpy(np.repeat(np.arange(n_s, dtype=np.int64), n_links)),
-        "n_nodes": torch.tensor([s.topology.n_nodes for s, _ in samples], dtype=torch.int64),
+        "n_nodes": torch.from_numpy(np.concatenate([a["n_nodes"] for a in per])),
         "path_links": torch.from_numpy(path_links),
         "path_mask": torch.from_numpy(path_links >= 0),
         "path_length": torch.from_numpy(hops.astype(np.int64)),
@@ -302,7 +319,7 @@ def collate(samples: Sequence[tuple[Scenario, PathKPIs | None]]) -> GraphBatch:
     for key in (*_PATH_RAW, *_LINK_RAW):
         out[key] = cat(key)
     rate = out["path_rate"]
-    has_traffic = rate > 0  # type: ignore[operator]
+    has_traffic = rate > 0
     out["has_traffic"] = has_traffic
     labelled = all(t is not None for t in tgt)
     out["labelled"] = labelled
@@ -314,12 +331,10 @@ def collate(samples: Sequence[tuple[Scenario, PathKPIs | None]]) -> GraphBatch:
     dropped = out["dropped"]
     md, jit, mld, lr = out["mean_delay"], out["jitter"], out["mean_log_delay"], out["loss_ratio"]
     got_packets = ~(delivered == 0)  # NaN (unknown count) counts as "packets may have arrived"
-    delay_ok = has_traffic & torch.isfinite(md) & got_packets  # type: ignore[operator]
+    delay_ok = has_traffic & torch.isfinite(md) & got_packets
     out["delay_mask"] = delay_ok
-    out["jitter_mask"] = delay_ok & torch.isfinite(jit)  # type: ignore[arg-type]
-    out["log_delay_mask"] = delay_ok & torch.isfinite(mld)  # type: ignore[arg-type]
-    counts_ok = (
-        torch.isfinite(delivered) & torch.isfinite(dropped) & ((delivered + dropped) > 0)  # type: ignore[operator, arg-type]
-    )
-    out["loss_mask"] = has_traffic & (counts_ok | torch.isfinite(lr))  # type: ignore[operator, arg-type]
-    return GraphBatch(**out)  # type: ignore[arg-type]
+    out["jitter_mask"] = delay_ok & torch.isfinite(jit)
+    out["log_delay_mask"] = delay_ok & torch.isfinite(mld)
+    counts_ok = torch.isfinite(delivered) & torch.isfinite(dropped) & ((delivered + dropped) > 0)
+    out["loss_mask"] = has_traffic & (counts_ok | torch.isfinite(lr))
+    return GraphBatch(**out)

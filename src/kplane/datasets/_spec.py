@@ -387,11 +387,18 @@ class DatasetSpec:
         """sha256 of everything that determines the samples (not ``name``/``description``/``shard_size``).
 
         Two specs with the same fingerprint produce the same samples; resuming into a directory
-        requires the same fingerprint.
+        requires the same fingerprint. Topology files count by their content (sha256), not their
+        path, so a spec and its files can move.
         """
         d = self.to_dict()
         for k in ("name", "description", "shard_size"):
             d.pop(k)
+        for entry in d["topologies"]:
+            if "file" in entry:
+                path = Path(entry.pop("file"))
+                content = path.read_bytes() if path.is_file() else b""
+                entry["file_sha256"] = hashlib.sha256(content).hexdigest()
+                entry.setdefault("label", path.stem)
         text = json.dumps(d, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 

@@ -19,7 +19,7 @@ from kplane.datasets._jobs import Job
 from kplane.datasets._scenarios import build_scenario
 from kplane.datasets._spec import DatasetSpec
 from kplane.datasets._storage import sample_to_row
-from kplane.errors import UnsupportedError
+from kplane.errors import InvalidParameterError, UnsupportedError
 
 __all__ = ["RUNNERS", "JobFailure", "JobResult", "run_job"]
 
@@ -218,7 +218,11 @@ def _run_ray(
         kwargs: dict[str, Any] = {"address": addr, "ignore_reinit_error": True, "log_to_driver": False}
         if addr is None:
             kwargs["num_cpus"] = workers
-        ray.init(**kwargs)
+        try:
+            ray.init(**kwargs)
+        except Exception as exc:  # a wrong address, an unreachable or incompatible cluster
+            where = f"the Ray cluster at {addr!r}" if addr else "a local Ray instance"
+            raise InvalidParameterError(f"cannot start or reach {where}: {exc}") from None
         started = True
     try:
         remote = ray.remote(num_cpus=1)(_safe_run)

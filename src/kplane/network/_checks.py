@@ -9,7 +9,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from kplane.errors import InvalidScenarioError
 
-__all__ = ["frozen_array", "require_finite", "require_positive", "require_nonnegative"]
+__all__ = ["FrozenState", "frozen_array", "require_finite", "require_positive", "require_nonnegative"]
 
 
 def frozen_array(values: ArrayLike, dtype: Any, field: str, ndim: int | None = None) -> NDArray[Any]:
@@ -60,3 +60,27 @@ def require_nonnegative(arr: NDArray[Any], field: str, unit: str, describe: Any 
         i = _first_bad(bad)
         name = describe(i) if describe is not None else f"entry {i}"
         raise InvalidScenarioError(f"{field} of {name} must be >= 0 {unit}, got {arr.ravel()[i].item()!r}")
+
+
+class FrozenState:
+    """Mixin: pickling support for frozen value objects with a read-only ``metadata`` mapping.
+
+    ``MappingProxyType`` cannot be pickled, so the state carries a plain dict and restores the proxy
+    (and read-only arrays) on load; objects can then cross process boundaries (process pools, Ray).
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        if "metadata" in state:
+            state["metadata"] = dict(state["metadata"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from types import MappingProxyType
+
+        for value in state.values():
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
+        if "metadata" in state:
+            state["metadata"] = MappingProxyType(dict(state["metadata"]))
+        self.__dict__.update(state)

@@ -11,7 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from kplane.errors import InvalidScenarioError
-from kplane.network._checks import frozen_array
+from kplane.network._checks import FrozenState, frozen_array
 
 __all__ = ["PERCENTILE_LEVELS", "PathKPIs"]
 
@@ -22,7 +22,7 @@ _OPTIONAL = ("mean_log_delay", "delivered", "dropped", "mean_delay_ci", "offered
 
 
 @dataclass(frozen=True, eq=False)
-class PathKPIs:
+class PathKPIs(FrozenState):
     """Per-path performance: mean delay [s], jitter (delay variance) [s²], loss ratio.
 
     Missing values (no packet delivered, labels masked in a dataset) are NaN. Entries are in the

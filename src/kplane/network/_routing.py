@@ -10,14 +10,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kplane.errors import InvalidScenarioError
-from kplane.network._checks import frozen_array
+from kplane.network._checks import FrozenState, frozen_array
 from kplane.network._topology import Topology
 
 __all__ = ["Routing"]
 
 
 @dataclass(frozen=True, eq=False)
-class Routing:
+class Routing(FrozenState):
     """One path per ordered source–destination pair, as link ids in traversal order.
 
     Stored flat (CSR-like): path ``i`` goes from ``pairs[i, 0]`` to ``pairs[i, 1]`` over links

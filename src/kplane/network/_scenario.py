@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kplane.errors import InvalidScenarioError
+from kplane.network._checks import FrozenState
 from kplane.network._routing import Routing
 from kplane.network._topology import Topology
 from kplane.network._traffic import Traffic
@@ -19,7 +20,7 @@ __all__ = ["Scenario"]
 
 
 @dataclass(frozen=True, eq=False)
-class Scenario:
+class Scenario(FrozenState):
     """What a performance model is asked about: a topology, a routing and a traffic matrix.
 
     A constructed ``Scenario`` is valid (see :meth:`validate`); the paths of the scenario are the

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from kplane.errors import InvalidScenarioError
-from kplane.network._checks import frozen_array, require_nonnegative, require_positive
+from kplane.network._checks import FrozenState, frozen_array, require_nonnegative, require_positive
 
 __all__ = ["Topology", "DEFAULT_QUEUE_SIZE"]
 
@@ -32,7 +32,7 @@ def _per_link(values: ArrayLike, m: int, field: str) -> NDArray[Any]:
 
 
 @dataclass(frozen=True, eq=False)
-class Topology:
+class Topology(FrozenState):
     """A network: named nodes and directed links (output ports).
 
     Immutable and validated on construction. Units are SI.

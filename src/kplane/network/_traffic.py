@@ -10,7 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kplane.errors import InvalidScenarioError
-from kplane.network._checks import frozen_array, require_nonnegative
+from kplane.network._checks import FrozenState, frozen_array, require_nonnegative
 
 __all__ = ["ARRIVAL_PROCESSES", "PacketSizeDistribution", "Traffic"]
 
@@ -19,7 +19,7 @@ ARRIVAL_PROCESSES = ("poisson",)
 
 
 @dataclass(frozen=True, eq=False)
-class PacketSizeDistribution:
+class PacketSizeDistribution(FrozenState):
     """A discrete packet-size distribution.
 
     Parameters
@@ -88,7 +88,7 @@ def _default_sizes() -> tuple[PacketSizeDistribution, ...]:
 
 
 @dataclass(frozen=True, eq=False)
-class Traffic:
+class Traffic(FrozenState):
     """Mean offered rates between node pairs, their arrival process and packet sizes.
 
     Parameters

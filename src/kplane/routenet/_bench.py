@@ -3,9 +3,14 @@
 - Training throughput: optimiser steps of the default model on mini-batches of 16 NSFNET (14 nodes,
   182 paths) and GEANT (22 nodes, 462 paths) scenarios, RouteNet's traffic model; labels from the
   M/M/1/b baseline (the values do not change the cost of a step).
-- Inference: one forward pass of the default model for an ``n``-node Waxman network routed over all
-  ``n (n − 1)`` pairs by shortest paths (the paper: 200 nodes, 39,800 paths, 1.26 s on an i5-6400),
-  and 450 NSFNET routings scored in one call (RouteNet §VI-A).
+- Inference: ``predict`` of the default model for an ``n``-node Waxman network (α = 0.1, β = 0.2:
+  a sparse, WAN-like graph; 200 nodes → 670 links, 4.7 hops per path on average) routed over all
+  ``n (n − 1)`` pairs by shortest paths (the paper: 200 nodes, 39,800 paths, 1.26 s on an
+  i5-6400), and 450 NSFNET routings scored in one call (RouteNet §VI-A).
+
+Timings are wall-clock, best of ``repeats``; training throughput is also given per CPU-second of
+the process (``*_per_cpu_s``), which is what the number would be on an otherwise idle machine when
+the machine is shared.
 - Simulator: kplane's packet-level simulator on the same large scenario for ``sim_time`` simulated
   seconds, and on one NSFNET scenario for the paper's 16,000 s per sample.
 """
@@ -23,7 +28,7 @@ import torch
 from kplane.datasets import collate
 from kplane.network import PathKPIs, Scenario
 from kplane.routenet._features import FEATURE_SETS, FeatureScaler
-from kplane.routenet._model import RouteNetMultiHead
+from kplane.routenet._model import RouteNetMultiHead, RoutingPlan
 from kplane.routenet._predict import DEFAULT_HEADS, RouteNetModel
 from kplane.routenet._train import TrainSettings, _batch_loss
 
@@ -49,7 +54,9 @@ def _labelled(
     return out
 
 
-def _train_rate(samples: list[tuple[Scenario, PathKPIs]], steps: int, batch_size: int = 16) -> float:
+def _train_rate(
+    samples: list[tuple[Scenario, PathKPIs]], steps: int, batch_size: int = 16
+) -> tuple[float, float]:
     spec = FEATURE_SETS["scale_free"]
     batches = [collate(samples[i : i + batch_size]) for i in range(0, len(samples), batch_size)]
     scaler = FeatureScaler(spec).fit(batches)
@@ -73,10 +80,45 @@ def _train_rate(samples: list[tuple[Scenario, PathKPIs]], steps: int, batch_size
 
     for k in range(2):  # warm-up
         step(k)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     for k in range(steps):
         step(k)
-    return steps * batch_size / (time.perf_counter() - t)
+    n = steps * batch_size
+    return n / (time.perf_counter() - t), n / (time.process_time() - c)
+
+
+def _versus_recorded(
+    model: RouteNetModel, path: str, repeats: int, say: Callable[[str], None]
+) -> dict[str, Any]:
+    """RouteNet predict time vs the wall time the dataset's own simulator recorded per sample."""
+    from kplane.network.io import DatanetDataset
+
+    ds = DatanetDataset(path)
+    ratios, pred_s, sim_s = [], [], []
+    for k in range(min(len(ds), 10)):
+        smp = ds[k]
+        wall = smp.metadata.get("wall_time_s")
+        if not wall:
+            continue
+        say(f"RouteNet vs recorded simulator time, sample {k}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.predict([smp.scenario])
+            best = min(_timed(lambda sc=smp.scenario: model.predict([sc])) for _ in range(repeats))
+        ratios.append(wall / best)
+        pred_s.append(best)
+        sim_s.append(wall)
+    if not ratios:
+        return {"recorded_note": f"{path}: no recorded simulator wall times"}
+    return {"recorded_samples": len(ratios), "recorded_sim_wall_s_median": float(np.median(sim_s)),
+            "recorded_infer_s_median": float(np.median(pred_s)),
+            "speedup_vs_recorded_sim_median": float(np.median(ratios)), "recorded_source": str(path)}
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
 
 
 def run_benchmark(
@@ -86,6 +128,7 @@ def run_benchmark(
     repeats: int = 5,
     train_steps: int = 20,
     sim_time: float = 100.0,
+    datanet: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Measure and return the numbers (see the module docstring); best of ``repeats`` for timings."""
@@ -98,16 +141,21 @@ def run_benchmark(
 
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
-    res: dict[str, Any] = {"threads": threads, "torch_version": str(torch.__version__)}
+    import os
+
+    res: dict[str, Any] = {"threads": threads, "torch_version": str(torch.__version__),
+                           "load_average_1min": os.getloadavg()[0], "cpus": os.cpu_count()}
     try:
         say("training on NSFNET batches")
         nsf = load_topology("nsfnet")
         nsf_samples = _labelled([routenet_scenario(nsf, 8 + (i % 8), seed=i) for i in range(64)])
-        res["train_samples_per_s_nsfnet"] = _train_rate(nsf_samples, train_steps)
+        res["train_samples_per_s_nsfnet"], res["train_samples_per_cpu_s_nsfnet"] = _train_rate(
+            nsf_samples, train_steps)
         say("training on GEANT batches")
         geant = load_topology("geant")
         geant_samples = _labelled([routenet_scenario(geant, 8 + (i % 8), seed=i) for i in range(32)])
-        res["train_samples_per_s_geant"] = _train_rate(geant_samples, max(4, train_steps // 2))
+        res["train_samples_per_s_geant"], res["train_samples_per_cpu_s_geant"] = _train_rate(
+            geant_samples, max(4, train_steps // 2))
 
         say(f"building a {nodes}-node network")
         model = RouteNetModel(ood="ignore")
@@ -117,7 +165,7 @@ def run_benchmark(
             torch.manual_seed(0)
             model.network_ = RouteNetMultiHead(heads=DEFAULT_HEADS, path_features=len(spec.path),
                                                link_features=len(spec.link)).eval()
-        topo = waxman(nodes, seed=0)
+        topo = waxman(nodes, alpha=0.1, beta=0.2, seed=0)
         big = routenet_scenario(topo, 10.0, seed=0, routing=shortest_path_routing(topo))
         res.update(infer_nodes=nodes, infer_links=big.topology.n_links, infer_paths=big.n_paths,
                    infer_mean_hops=float(big.routing.hops.mean()), infer_max_hops=int(big.routing.hops.max()))
@@ -132,18 +180,32 @@ def run_benchmark(
                 times.append(time.perf_counter() - t)
             res["infer_s"] = min(times)
             res["infer_s_median"] = float(np.median(times))
+            batch = collate([(big, None)])
+            xp, xl = model.scaler_.transform(batch)
+            plan = RoutingPlan.from_batch(batch)
+            fwd = []
+            with torch.no_grad():
+                for _ in range(repeats):
+                    t = time.perf_counter()
+                    model.network_.readout(model.network_.encode(xp, xl, plan))
+                    fwd.append(time.perf_counter() - t)
+            res["infer_forward_s"] = min(fwd)
             say("inference on 450 NSFNET routings")
             base = nsf_samples[0][0]
             cands = [base.replace(routing=r) for r in perturbed_routings(nsf, 449, seed=0)] + [base]
             t = time.perf_counter()
             model.predict(cands)
             res["infer_batch450_nsfnet_s"] = time.perf_counter() - t
+        if datanet is not None:
+            res.update(_versus_recorded(model, datanet, repeats, say))
         if sim_time > 0:
             try:
                 from kplane.sim import simulate
             except ImportError:
                 res["sim_note"] = "kplane.sim is not available: no simulator comparison"
                 return res
+            say("compiling the simulator")
+            simulate(base, duration=10.0, seed=0)  # numba compilation is not part of the timing
             say(f"simulating the {nodes}-node network for {sim_time:g} s")
             t = time.perf_counter()
             sim = simulate(big, duration=sim_time, seed=0)

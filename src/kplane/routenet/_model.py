@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -323,16 +323,21 @@ class RouteNetMultiHead(nn.Module):
         """All heads, in group order."""
         return tuple(h for g in self.groups for h in g)
 
+    @property
+    def networks(self) -> list[RouteNet]:
+        """The RouteNet networks, one per head group."""
+        return [cast(RouteNet, net) for net in self.nets]
+
     def encode(self, x_path: Tensor, x_link: Tensor, plan: RoutingPlan) -> list[Tensor]:
         """Final path states of every network."""
-        return [net.encode(x_path, x_link, plan) for net in self.nets]
+        return [net.encode(x_path, x_link, plan) for net in self.networks]
 
     def readout(
         self, states: list[Tensor], *, sample: bool | None = None, generator: torch.Generator | None = None
     ) -> dict[str, Tensor]:
         """Raw outputs per head name, each (P, HEAD_OUTPUTS[head])."""
         out: dict[str, Tensor] = {}
-        for net, group, h in zip(self.nets, self.groups, states, strict=True):
+        for net, group, h in zip(self.networks, self.groups, states, strict=True):
             y = net.readout(h, sample=sample, generator=generator)
             start = 0
             for name in group:
@@ -348,4 +353,4 @@ class RouteNetMultiHead(nn.Module):
 
     def l2_penalty(self, l2: float, l2_last: float) -> Tensor:
         """Sum of the networks' readout L2 penalties."""
-        return sum((net.l2_penalty(l2, l2_last) for net in self.nets), torch.zeros(()))
+        return sum((net.l2_penalty(l2, l2_last) for net in self.networks), torch.zeros(()))

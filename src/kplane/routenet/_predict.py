@@ -47,7 +47,9 @@ def bundled_weights() -> Path:
         If this kplane ships no weights.
     """
     folder = resources.files("kplane.routenet").joinpath("weights")
-    files = sorted(p for p in folder.iterdir() if p.name.endswith(".pt")) if folder.is_dir() else []
+    files = []
+    if folder.is_dir():
+        files = sorted((p for p in folder.iterdir() if p.name.endswith(".pt")), key=lambda p: p.name)
     if not files:
         raise NotFittedError(
             "no pretrained RouteNet weights ship with this kplane yet; train a model with "
@@ -200,7 +202,7 @@ class RouteNetModel:
             )
         self.network_ = res.net
         self.scaler_ = res.scaler
-        self.card_ = {
+        self.card_: dict[str, Any] = {
             "heads": [list(g) for g in res.net.groups],
             "features": res.scaler.spec.to_dict(),
             "hparams": dict(res.net.hparams),
@@ -329,6 +331,20 @@ class RouteNetModel:
                               f"seen in training ({hi:g})")
         return issues
 
+    @staticmethod
+    def _model_issues(sc: Scenario) -> list[str]:
+        """What this RouteNet does not model at all: non-FIFO ports, several ToS classes."""
+        issues = []
+        sched = sc.topology.metadata.get("scheduling") or []
+        found = {str(s.get("policy", "FIFO")).upper() for s in sched if isinstance(s, dict)}
+        policies = sorted(found - {"FIFO"})
+        if policies:
+            issues.append(f"scenario {sc.name!r}: scheduling {', '.join(policies)} at some ports; this "
+                          "RouteNet models FIFO drop-tail ports only")
+        if len(np.unique(sc.traffic.tos[sc.traffic.rate > 0])) > 1:
+            issues.append(f"scenario {sc.name!r}: several ToS classes; this RouteNet models one class")
+        return issues
+
     def _chunks(self, scenarios: Sequence[Scenario]) -> Iterator[list[int]]:
         chunk: list[int] = []
         paths = 0
@@ -372,7 +388,8 @@ class RouteNetModel:
             for idx in self._chunks(scenarios):
                 batch = collate([(scenarios[i], None) for i in idx])
                 if self.ood != "ignore":
-                    issues = self._ood_issues(batch, [names[i] for i in idx])
+                    issues = [m for i in idx for m in self._model_issues(scenarios[i])]
+                    issues += self._ood_issues(batch, [names[i] for i in idx])
                     if issues and self.ood == "raise":
                         raise UnsupportedError(
                             "out of the model's training distribution: " + "; ".join(issues)

@@ -13,7 +13,8 @@ simulator go through one code path.
 - :class:`LinkPlacementOptimizer`, :func:`most_utilised_link_upgrade`, :func:`compare_placements`
   — budget-constrained link placement (§VI-B).
 - :func:`resolve_model` — ``"queueing"``, ``"sim"``, ``"bundled"`` or a RouteNet checkpoint path.
-- :func:`reproduce_fig3`, :func:`reproduce_table2` — the paper's experiments, resumable.
+- :func:`reproduce_fig3`, :func:`reproduce_table2` — the paper's experiments, resumable, with
+  :func:`fig3_summary`, :func:`plot_fig3` and :func:`table2_markdown` for their reports.
 """
 
 from kplane.whatif._candidates import (
@@ -35,7 +36,15 @@ from kplane.whatif._placement import (
     compare_placements,
     most_utilised_link_upgrade,
 )
-from kplane.whatif._policy import METRICS, Constraint, Objective, Policy, Selection, aggregate_metric
+from kplane.whatif._policy import Policy, Selection
+from kplane.whatif._report import LOSS_FLOOR, fig3_summary, plot_fig3, table2_markdown
+from kplane.whatif._reproduce import (
+    PAPER_CAPACITIES,
+    Fig3Config,
+    Table2Config,
+    reproduce_fig3,
+    reproduce_table2,
+)
 from kplane.whatif._routing import (
     BASELINES,
     Outcome,
@@ -46,14 +55,18 @@ from kplane.whatif._routing import (
     compare_routings,
     routing_to_dict,
 )
+from kplane.whatif._terms import METRICS, Constraint, Objective, aggregate_metric
 
 __all__ = [
     "BASELINES",
     "CAPACITY_STEPS",
+    "LOSS_FLOOR",
     "METRICS",
     "MODEL_CHOICES",
+    "PAPER_CAPACITIES",
     "SUMMARY_METRICS",
     "Constraint",
+    "Fig3Config",
     "LinkCandidate",
     "LinkPlacementOptimizer",
     "LinkUpgrade",
@@ -66,19 +79,25 @@ __all__ = [
     "RoutingOptimizer",
     "RoutingReport",
     "Selection",
+    "Table2Config",
     "add_link",
     "aggregate_metric",
     "balanced_utilisation_choice",
     "candidate_scenarios",
     "compare_placements",
     "compare_routings",
+    "fig3_summary",
     "link_candidates",
     "make_simulator",
     "most_utilised_link_upgrade",
+    "plot_fig3",
     "predict_batched",
+    "reproduce_fig3",
+    "reproduce_table2",
     "resolve_model",
     "routing_candidates",
     "routing_to_dict",
     "summarise",
+    "table2_markdown",
     "unique_routings",
 ]

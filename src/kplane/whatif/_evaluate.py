@@ -10,7 +10,7 @@ import numpy as np
 
 from kplane.errors import InvalidParameterError
 from kplane.network import PathKPIs, PerformanceModel, Scenario
-from kplane.whatif._policy import aggregate_metric
+from kplane.whatif._terms import aggregate_metric
 
 __all__ = ["Progress", "SUMMARY_METRICS", "model_name", "predict_batched", "summarise"]
 

@@ -16,25 +16,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from kplane.errors import InvalidParameterError
-from kplane.network import PerformanceModel
-from kplane.utils import atomic_write_bytes, atomic_write_text
+from kplane.network import PerformanceModel, Topology
+from kplane.utils import atomic_write_text, parse_rate
 from kplane.whatif._candidates import routing_candidates
 from kplane.whatif._placement import compare_placements
 from kplane.whatif._policy import Policy
 from kplane.whatif._routing import BASELINES, RoutingOptimizer, compare_routings
 
-__all__ = [
-    "Fig3Config",
-    "Table2Config",
-    "fig3_summary",
-    "plot_fig3",
-    "reproduce_fig3",
-    "reproduce_table2",
-    "table2_markdown",
-]
+__all__ = ["PAPER_CAPACITIES", "Fig3Config", "Table2Config", "reproduce_fig3", "reproduce_table2"]
 
 Report = Callable[[int, int, str], None]
 """``report(done, total, label)`` after each finished traffic matrix."""
@@ -69,8 +59,8 @@ TABLE2_FIELDS = (
     "rel_delay",
     "rel_jitter_over_delay",
 )
-LOSS_FLOOR = 1e-7
-"""Fig. 3b plots loss on a log axis with every loss <= 1e-7 shown as 1e-7 (as the paper)."""
+PAPER_CAPACITIES = "10kbps,40kbps"
+"""Capacities of the paper's NSF network (RouteNet §VI-B), drawn per undirected link with seed 0."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +71,10 @@ class Fig3Config:
     ----------
     topology : str
         Bundled topology name (the paper: NSFNET).
+    capacities : str
+        Link capacities of the topology: rates drawn per undirected link with seed 0, comma
+        separated (default ``"10kbps,40kbps"``: the paper's NSF network "contains links of 10 and
+        40 kbps"), or ``"routenet"`` (10/40/100 kbit/s, the bundled default).
     intensities : tuple of float
         Traffic intensities TI in kbit/s (the paper: 11..16).
     n_tms : int
@@ -97,6 +91,7 @@ class Fig3Config:
     """
 
     topology: str = "nsfnet"
+    capacities: str = PAPER_CAPACITIES
     intensities: tuple[float, ...] = (11, 12, 13, 14, 15, 16)
     n_tms: int = 10
     n_candidates: int = 450
@@ -111,7 +106,8 @@ class Table2Config:
 
     Attributes
     ----------
-    topology : str
+    topology, capacities : str
+        As in :class:`Fig3Config`.
     intensity : float
         TI of the high-load scenarios (the paper: 16).
     n_scenarios : int
@@ -128,6 +124,7 @@ class Table2Config:
     """
 
     topology: str = "nsfnet"
+    capacities: str = PAPER_CAPACITIES
     intensity: float = 16.0
     n_scenarios: int = 8
     max_tries: int = 80
@@ -139,20 +136,40 @@ class Table2Config:
     steps: tuple[float, ...] = field(default=(10e3, 40e3, 100e3))
 
 
-def _config_guard(out_dir: Path, name: str, config: Any) -> None:
+def _topology(name: str, capacities: str) -> Topology:
+    """A bundled topology with a capacity spec: ``"routenet"`` or comma-separated rates."""
+    from kplane.network.topologies import load_topology
+
+    text = capacities.strip()
+    if text.lower() == "routenet":
+        return load_topology(name)
+    rates = [parse_rate(r) for r in text.split(",") if r.strip()]
+    if not rates:
+        raise InvalidParameterError(
+            f"capacities {capacities!r}: give 'routenet' or rates such as '10kbps,40kbps'"
+        )
+    return load_topology(name, capacities=rates)
+
+
+def _config_guard(out_dir: Path, name: str, config: Any, extendable: Sequence[str]) -> None:
+    """Refuse to mix results of other settings; ``extendable`` settings may change between runs.
+
+    Rows are keyed by what the extendable settings select (TI and TM index, scenario seed), so a
+    run with more TMs, other TIs or more scenarios reuses the rows it shares with earlier runs.
+    """
     path = out_dir / f"{name}-config.json"
     wanted = json.loads(json.dumps(asdict(config)))
     if path.exists():
         have = json.loads(path.read_text())
-        if have != wanted:
-            diff = sorted(k for k in set(have) | set(wanted) if have.get(k) != wanted.get(k))
+        keys = (set(have) | set(wanted)) - set(extendable)
+        diff = sorted(k for k in keys if have.get(k) != wanted.get(k))
+        if diff:
             raise InvalidParameterError(
                 f"{out_dir} holds {name} results made with other settings ({', '.join(diff)}); "
                 "use another output folder or remove it"
             )
-    else:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, json.dumps(wanted, indent=1) + "\n")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(wanted, indent=1) + "\n")
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
@@ -207,14 +224,13 @@ def reproduce_fig3(
         All rows of ``fig3.csv`` (numbers as floats).
     """
     from kplane.network.generators import routenet_scenario
-    from kplane.network.topologies import load_topology
 
     out = Path(out_dir)
-    _config_guard(out, "fig3", config)
+    _config_guard(out, "fig3", config, extendable=("intensities", "n_tms"))
     csv_path = out / "fig3.csv"
     rows: list[dict[str, Any]] = _read_rows(csv_path)
     done = {(float(r["ti"]), int(r["tm"])) for r in rows}
-    topo = load_topology(config.topology)
+    topo = _topology(config.topology, config.capacities)
     cands = routing_candidates(topo, config.n_candidates, seed=config.seed)
     total = len(config.intensities) * config.n_tms
     k = 0
@@ -254,7 +270,8 @@ def reproduce_fig3(
             _write_rows(csv_path, FIG3_FIELDS, rows)
             if report is not None:
                 report(k, total, f"TI {ti:g} TM {tm}")
-    return [_numeric(r) for r in rows]
+    wanted = {(float(ti), tm) for ti in config.intensities for tm in range(config.n_tms)}
+    return [_numeric(r) for r in rows if (float(r["ti"]), int(r["tm"])) in wanted]
 
 
 def _numeric(row: dict[str, Any]) -> dict[str, Any]:
@@ -267,103 +284,6 @@ def _numeric(row: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = float(v)
     return out
-
-
-def fig3_summary(rows: Sequence[dict[str, Any]], model_label: str) -> list[dict[str, Any]]:
-    """Per TI and optimizer: mean/median delay, mean loss, share meeting the loss bound, jitter/delay.
-
-    Also, for the model's rows, ``gap_to_optimal``: the mean over TMs of
-    ``delay(model) / delay(optimal) - 1``.
-    """
-    by: dict[tuple[float, str], list[dict[str, Any]]] = {}
-    for r in rows:
-        by.setdefault((float(r["ti"]), str(r["optimizer"])), []).append(r)
-    out = []
-    for (ti, opt), rs in sorted(by.items()):
-        delay = np.array([r["mean_delay"] for r in rs], dtype=float)
-        loss = np.array([r["loss_ratio"] for r in rs], dtype=float)
-        jd = np.array([r["jitter_over_delay"] for r in rs], dtype=float)
-        entry: dict[str, Any] = {
-            "ti": ti,
-            "optimizer": opt,
-            "n": len(rs),
-            "mean_delay": float(np.nanmean(delay)),
-            "median_delay": float(np.nanmedian(delay)),
-            "mean_loss": float(np.nanmean(loss)),
-            "share_loss_ok": float(np.mean(loss < 1e-3)),
-            "mean_jitter_over_delay": float(np.nanmean(jd)),
-        }
-        if opt == model_label:
-            opt_rows = {int(r["tm"]): r for r in by.get((ti, "optimal"), [])}
-            gaps = [
-                r["mean_delay"] / opt_rows[int(r["tm"])]["mean_delay"] - 1.0
-                for r in rs
-                if int(r["tm"]) in opt_rows
-            ]
-            entry["gap_to_optimal"] = float(np.mean(gaps)) if gaps else None
-        out.append(entry)
-    return out
-
-
-def plot_fig3(rows: Sequence[dict[str, Any]], path: str | Path, *, model_label: str) -> None:
-    """Box plots of simulated mean delay, loss (log axis, floor 1e-7) and jitter/delay per TI."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    tis = sorted({float(r["ti"]) for r in rows})
-    order = [model_label, "optimal", "balanced", "sp_average"]
-    opts = [o for o in order if any(r["optimizer"] == o for r in rows)]
-    colours = dict(zip(order, ["tab:blue", "tab:green", "tab:orange", "tab:red"], strict=True))
-    titles = {
-        "mean_delay": "(a) mean delay [s]",
-        "loss_ratio": "(b) mean loss ratio",
-        "jitter_over_delay": "(c) mean jitter/delay [s]",
-    }
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    width = 0.8 / max(len(opts), 1)
-    for ax, metric in zip(axes, titles, strict=True):
-        for j, opt in enumerate(opts):
-            data, pos = [], []
-            for i, ti in enumerate(tis):
-                vals = np.array(
-                    [r[metric] for r in rows if float(r["ti"]) == ti and r["optimizer"] == opt], dtype=float
-                )
-                vals = vals[np.isfinite(vals)]
-                if metric == "loss_ratio":
-                    vals = np.maximum(vals, LOSS_FLOOR)
-                if vals.size:
-                    data.append(vals)
-                    pos.append(i + (j - (len(opts) - 1) / 2) * width)
-            if data:
-                bp = ax.boxplot(data, positions=pos, widths=width * 0.9, patch_artist=True, showfliers=False)
-                for b in bp["boxes"]:
-                    b.set_facecolor(colours[opt])
-                    b.set_alpha(0.7)
-        ax.set_xticks(range(len(tis)), [f"{t:g}" for t in tis])
-        ax.set_xlabel("traffic intensity (TI)")
-        ax.set_title(titles[metric])
-        if metric == "loss_ratio":
-            ax.set_yscale("log")
-            ax.axhline(1e-3, color="grey", lw=0.8, ls="--")
-        if metric == "jitter_over_delay":
-            ax.axhline(0.2, color="grey", lw=0.8, ls="--")
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[o], alpha=0.7) for o in opts]
-    labels = [
-        {
-            "sp_average": "SP (average)",
-            "balanced": "balanced utilisation",
-            "optimal": "optimal (simulator)",
-        }.get(o, f"{o}-based")
-        for o in opts
-    ]
-    fig.legend(handles, labels, loc="upper center", ncol=len(opts))
-    fig.tight_layout(rect=(0, 0, 1, 0.92))
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def reproduce_table2(
@@ -395,14 +315,13 @@ def reproduce_table2(
         (the rows found are kept).
     """
     from kplane.network.generators import routenet_scenario
-    from kplane.network.topologies import load_topology
 
     out = Path(out_dir)
-    _config_guard(out, "table2", config)
+    _config_guard(out, "table2", config, extendable=("n_scenarios", "max_tries"))
     csv_path = out / "table2.csv"
     rows: list[dict[str, Any]] = _read_rows(csv_path)
     tried = {int(r["seed"]) for r in rows}
-    topo = load_topology(config.topology)
+    topo = _topology(config.topology, config.capacities)
     cands = routing_candidates(topo, config.n_routings, seed=config.seed)
     policy = Policy.routenet_qos()
     opt = RoutingOptimizer(model=model, policy=policy, batch_size=batch_size)
@@ -451,7 +370,7 @@ def reproduce_table2(
         _write_rows(csv_path, TABLE2_FIELDS, rows)
         if report is not None:
             report(len(rows), config.n_scenarios, f"TM {len(rows)} (seed {seed})")
-    result = [_numeric(r) for r in rows]
+    result = [_numeric(r) for r in rows[: config.n_scenarios]]
     if len(rows) < config.n_scenarios:
         raise InvalidParameterError(
             f"only {len(rows)} of {config.n_scenarios} scenarios at TI {config.intensity:g} have no routing "
@@ -459,33 +378,3 @@ def reproduce_table2(
             f"intensity (rows found are kept in {csv_path})"
         )
     return result
-
-
-def table2_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    """Table II as Markdown, with the average relative reductions and the win count."""
-    head = (
-        "| TM | orig. delay | orig. jitter/delay | new link | new delay | new jitter/delay | "
-        "upgraded link | delay | jitter/delay | rel. delay | rel. jitter/delay |"
-    )
-    lines = [head, "|" + "---|" * 11]
-    wins = 0
-    for r in rows:
-        red_p = r["orig_delay"] - r["new_delay"]
-        red_b = r["orig_delay"] - r["baseline_delay"]
-        wins += int(red_p > red_b)
-        lines.append(
-            f"| {int(r['tm'])} | {r['orig_delay']:.3f} | {r['orig_jitter_over_delay']:.3f} | {r['link']} | "
-            f"{r['new_delay']:.3f} | {r['new_jitter_over_delay']:.3f} | {r['baseline_link']} | "
-            f"{r['baseline_delay']:.3f} | {r['baseline_jitter_over_delay']:.3f} | "
-            f"{100 * r['rel_delay']:.1f}% | {100 * r['rel_jitter_over_delay']:.1f}% |"
-        )
-    if rows:
-        rel_d = 100 * float(np.mean([r["rel_delay"] for r in rows]))
-        rel_j = 100 * float(np.mean([r["rel_jitter_over_delay"] for r in rows]))
-        lines.append("")
-        lines.append(
-            f"Average reduction vs the baseline: delay {rel_d:.1f}%, jitter/delay {rel_j:.1f}%. "
-            f"The new link reduces the simulated mean delay more than the upgrade in {wins} of {len(rows)} "
-            "scenarios. Delays in seconds; all values simulated."
-        )
-    return "\n".join(lines) + "\n"

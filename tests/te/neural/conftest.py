@@ -14,8 +14,9 @@ def ring_instance(n: int = 5, *, k: int = 2, seed: int = 0, load: float = 1.0, p
                   cutoff: float = 1e-3, chords: int = 2) -> TEInstance:
     """A ring of ``n`` nodes plus ``chords`` random chords, both directions, k shortest tunnels."""
     rng = np.random.default_rng(seed)
-    und = {(i, (i + 1) % n) for i in range(n)}
-    while len(und) < n + chords:
+    und = {tuple(sorted((i, (i + 1) % n))) for i in range(n)}
+    target = min(n + chords, n * (n - 1) // 2)
+    while len(und) < target:
         a, b = sorted(rng.choice(n, 2, replace=False).tolist())
         und.add((a, b))
     edges = sorted({(a, b) for a, b in und} | {(b, a) for a, b in und})

@@ -42,6 +42,10 @@ __all__ = ["BUNDLED_POLICIES", "NeuroRiskOptimizer", "NeuroRiskSolution", "bundl
 BUNDLED_POLICIES = {"expected": "b4-expected", "teavar": "b4-teavar", "ffc": "b4-ffc", "quantile": "b4-quantile"}
 """Objective → stem of the shipped policy file in ``kplane/te/neural/policies/``."""
 
+FEASIBILITY_MARGIN = 1e-9
+"""Final split ratios are scaled by ``1 − 1e-9`` so that floating-point rounding of ``x_t d_t`` sums can
+never put a fully reserved link a few ulps over its capacity."""
+
 
 def bundled_policy_path(objective: str) -> Path:
     """Path of the shipped policy for ``objective`` (raises when none is shipped)."""
@@ -124,6 +128,8 @@ class NeuroRiskOptimizer:
         Unrolled steps K used in training (and by default at inference).
     epochs, batch_size, learning_rate, patience, grad_clip :
         Adam training with early stopping on the validation objective.
+    lr_schedule : {"cosine", "constant"}
+        Learning rate per epoch (cosine: decays to 10% of ``learning_rate`` over ``epochs``).
     chunk_size : int, optional
         Scenarios per chunk (None: automatic).
     checkpointing : bool
@@ -156,6 +162,7 @@ class NeuroRiskOptimizer:
         learning_rate: float = 1e-3,
         patience: int = 10,
         grad_clip: float = 1.0,
+        lr_schedule: str = "cosine",
         chunk_size: int | None = None,
         checkpointing: bool = False,
         validation_fraction: float = 0.2,
@@ -174,13 +181,14 @@ class NeuroRiskOptimizer:
         self.learning_rate = learning_rate
         self.patience = patience
         self.grad_clip = grad_clip
+        self.lr_schedule = lr_schedule
         self.chunk_size = chunk_size
         self.checkpointing = checkpointing
         self.validation_fraction = validation_fraction
         self.seed = seed
 
     _PARAMS = ("objective", "beta", "form", "flow_aggregate", "weighting", "method", "hidden", "iterations",
-               "epochs", "batch_size", "learning_rate", "patience", "grad_clip", "chunk_size", "checkpointing",
+               "epochs", "batch_size", "learning_rate", "patience", "grad_clip", "lr_schedule", "chunk_size", "checkpointing",
                "validation_fraction", "seed")
 
     def get_params(self) -> dict[str, Any]:
@@ -195,7 +203,7 @@ class NeuroRiskOptimizer:
     def _settings(self) -> TrainSettings:
         s = TrainSettings(iterations=self.iterations, epochs=self.epochs, batch_size=self.batch_size,
                           learning_rate=self.learning_rate, patience=self.patience, grad_clip=self.grad_clip,
-                          chunk_size=self.chunk_size, checkpointing=self.checkpointing, seed=self.seed)
+                          lr_schedule=self.lr_schedule, chunk_size=self.chunk_size, checkpointing=self.checkpointing, seed=self.seed)
         s.check()
         return s
 
@@ -327,7 +335,7 @@ class NeuroRiskOptimizer:
         with torch.no_grad():
             state = net(g, obj, k, chunk=chunk)
             final = net.generate(g64, {key: v.double() for key, v in state.items()})
-            x = g64.expand(clip_allocation(final.x))
+            x = g64.expand(clip_allocation(final.x)) * (1.0 - FEASIBILITY_MARGIN)
         elapsed = time.perf_counter() - t0
         value = obj.evaluate(instance, x)
         info = {"n_pairs": g.n_pairs, "n_active_tunnels": g.n_tunnels, "n_scenarios": g.n_scenarios,

@@ -112,6 +112,13 @@ class Features:
     def n_features(self) -> int:
         return len(self.risk) + int(self.static.shape[1])
 
+    def to(self, dtype: torch.dtype) -> Features:
+        """The features cast to ``dtype`` (self when already of that type)."""
+        if self.static.dtype == dtype:
+            return self
+        return Features(tuple(r.to(dtype) for r in self.risk), self.static.to(dtype), self.weights.to(dtype),
+                        self.unit_tunnel, self.losses, self.scen_losses)
+
     def dense(self, chunk: int | None = None) -> torch.Tensor:
         """(U, Q, R + S) features, assembled scenario chunk by scenario chunk."""
         u, q = self.n_units, self.n_scenarios

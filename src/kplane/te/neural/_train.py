@@ -1,7 +1,7 @@
 """Unsupervised end-to-end training of an unrolled policy (no solver labels).
 
 Loss: the objective of the final allocation (terminal risk), averaged over a batch of instances;
-Adam; an epoch visits every training instance once in a seeded order; early stopping on the mean
+Adam (cosine-decayed learning rate by default); an epoch visits every training instance once in a seeded order; early stopping on the mean
 validation objective with ``patience`` epochs; the best policy is kept.
 
 Checkpoints (``torch.save`` of plain containers, loaded with ``weights_only=True``) are written
@@ -43,6 +43,17 @@ __all__ = ["CHECKPOINT_SCHEMA", "CHECKPOINT_SCHEMA_VERSION", "TrainSettings", "l
 CHECKPOINT_SCHEMA = "kplane.neurorisk-checkpoint"
 CHECKPOINT_SCHEMA_VERSION = 1
 
+LR_SCHEDULES = ("cosine", "constant")
+"""Learning rate per epoch: cosine decay to 10% of the initial rate over ``epochs``, or constant."""
+
+
+def epoch_learning_rate(settings: TrainSettings, epoch: int) -> float:
+    """Learning rate of (0-based) ``epoch`` — a function of the epoch only, so resuming is exact."""
+    if settings.lr_schedule == "constant" or settings.epochs <= 1:
+        return settings.learning_rate
+    frac = epoch / (settings.epochs - 1)
+    return settings.learning_rate * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * frac)))
+
 
 @dataclass(frozen=True)
 class TrainSettings:
@@ -54,6 +65,7 @@ class TrainSettings:
     learning_rate: float = 1e-3
     patience: int = 10
     grad_clip: float = 1.0
+    lr_schedule: str = "cosine"
     chunk_size: int | None = None
     checkpointing: bool = False
     seed: int = 0
@@ -67,6 +79,8 @@ class TrainSettings:
                 raise InvalidParameterError(f"{name} must be an integer >= {lo}, got {v!r}")
         if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
             raise InvalidParameterError(f"learning_rate must be finite and > 0, got {self.learning_rate!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise InvalidParameterError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
         if self.chunk_size is not None and self.chunk_size < 1:
             raise InvalidParameterError(f"chunk_size must be >= 1 scenario, got {self.chunk_size!r}")
         if not (isinstance(self.seed, int | np.integer) and self.seed >= 0):
@@ -203,6 +217,8 @@ def train_net(
             break
         t0 = time.perf_counter()
         order = np.random.default_rng([settings.seed, epoch]).permutation(n)
+        for group in opt.param_groups:
+            group["lr"] = epoch_learning_rate(settings, epoch)
         net.train()
         total = 0.0
         for a in range(0, n, settings.batch_size):
@@ -211,7 +227,7 @@ def train_net(
             for i in batch:
                 loss = loss_fn(net, train[int(i)]) / len(batch)
                 loss.backward()
-                total += float(loss) * len(batch)
+                total += float(loss.detach()) * len(batch)
             if settings.grad_clip:
                 torch.nn.utils.clip_grad_norm_(net.parameters(), settings.grad_clip)
             opt.step()

@@ -77,7 +77,7 @@ class NeuroRiskNet(nn.Module):
         """One Generate → Perceive → Update step; returns the new latents."""
         decision = self.generate(graph, state)
         feats = perceive(graph, decision, objective, self.feature_set, survival_units=survival_units)
-        out = self.policy.aggregate(feats, chunk)
+        out = self.policy.aggregate(feats.to(self.policy.lin1.weight.dtype), chunk).to(graph.dtype)
         if self.space == "gr":
             gate_vote = torch.zeros_like(state["gate"]).index_add(0, graph.pair_tunnel, out[:, 1])
             return {"theta": state["theta"] + out[:, 0], "gate": state["gate"] + gate_vote}

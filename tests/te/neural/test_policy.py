@@ -1,0 +1,38 @@
+"""The update policy: the factored, chunked and sparse aggregations equal the literal one."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from kplane.te import make_objective
+from kplane.te.neural import UpdatePolicy, compile_instance, perceive
+from kplane.te.neural._decision import decide, initial_state
+from kplane.te.neural._unroll import METHOD_SPEC
+
+
+@pytest.mark.parametrize("objective", ["expected", "teavar", "ffc", "quantile"])
+@pytest.mark.parametrize("method", ["gr", "br", "ls", "collapsed"])
+@pytest.mark.parametrize("chunk", [None, 2])
+def test_aggregate_equals_dense(ring, objective: str, method: str, chunk) -> None:
+    obj = make_objective(objective)
+    g = compile_instance(ring, objective=obj, dtype=torch.float64)
+    space, fset, n_in, n_risk, n_out = METHOD_SPEC[method]
+    gen = torch.Generator().manual_seed(2)
+    state = {k: torch.randn(v.shape, generator=gen, dtype=torch.float64)
+             for k, v in initial_state(g, space).items()}
+    feats = perceive(g, decide(g, space, state), obj, fset)
+    pol = UpdatePolicy(n_in, n_risk, 16, n_out).double()
+    pol.reset_parameters(torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        pol.lin2.weight.mul_(10)
+    ref = pol.aggregate_dense(feats)
+    torch.testing.assert_close(pol.aggregate(feats, chunk), ref, rtol=1e-10, atol=1e-12)
+
+
+def test_reset_parameters_is_seeded() -> None:
+    a, b = UpdatePolicy(8, 3), UpdatePolicy(8, 3)
+    a.reset_parameters(torch.Generator().manual_seed(4))
+    b.reset_parameters(torch.Generator().manual_seed(4))
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(pa, pb)
