@@ -34,7 +34,12 @@ def bench_sim(
     ns3_duration: float = 100_000.0,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Time the simulator, the M/M/1/b model and optionally ns-3; return a JSON-ready dict."""
+    """Time the simulator, the M/M/1/b model and optionally ns-3; return a JSON-ready dict.
+
+    The simulator's best run is the one with the least CPU time; wall and CPU times are both
+    reported because a shared machine inflates the wall time. ns-3 and kplane run the same tandem
+    in the same process, one after the other; their ratio is given by wall and by CPU time.
+    """
     from kplane.queueing import MM1bModel
     from kplane.sim._simulate import simulate
 
@@ -53,7 +58,7 @@ def bench_sim(
     for i in range(repeat):
         say(f"simulating NSFNET, run {i + 1}/{repeat}")
         res = simulate(sc, duration=duration, seed=i)
-        if best is None or res.wall_time_s < best.wall_time_s:
+        if best is None or res.cpu_time_s < best.cpu_time_s:
             best = res
     assert best is not None
     sim = {
@@ -66,7 +71,9 @@ def bench_sim(
         "packets_per_s": best.n_packets / best.wall_time_s,
         "events_per_s": best.n_events / best.wall_time_s,
         "hops_per_s": best.n_hops / best.wall_time_s,
+        "packets_per_cpu_s": best.n_packets / best.cpu_time_s,
         "paper_sample_wall_s": best.wall_time_s * 16_000.0 / duration,
+        "paper_sample_cpu_s": best.cpu_time_s * 16_000.0 / duration,
         "compile_s": compile_s,
         "first_call_s": load_s,
         "repeat": repeat,
@@ -99,6 +106,8 @@ def bench_sim(
             k = simulate(tandem_scenario(), duration=ns3_duration, seed=1)
             ns_hops = r["packet_hops"] / r["wall_s"]
             kp_hops = k.n_hops / k.wall_time_s
+            ns_hops_cpu = r["packet_hops"] / r["cpu_s"]
+            kp_hops_cpu = k.n_hops / k.cpu_time_s
             ns3_out = {
                 "available": True,
                 "version": info,
@@ -110,6 +119,11 @@ def bench_sim(
                 "kplane_wall_s": k.wall_time_s,
                 "kplane_hops_per_s": kp_hops,
                 "ratio": kp_hops / ns_hops,
+                "cpu_s": r["cpu_s"],
+                "kplane_cpu_s": k.cpu_time_s,
+                "hops_per_cpu_s": ns_hops_cpu,
+                "kplane_hops_per_cpu_s": kp_hops_cpu,
+                "ratio_cpu": kp_hops_cpu / ns_hops_cpu,
                 "mean_delay_ns3": r["mean_delay"].tolist(),
                 "mean_delay_kplane": k.kpis.mean_delay.tolist(),
             }

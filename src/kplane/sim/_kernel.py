@@ -25,8 +25,10 @@ Model
 - **Independence mode.** With ``independent_sizes`` a packet's size is drawn again at every hop
   (Kleinrock's independence assumption made exact: with exponential sizes the network is a
   Jackson network). Off by default: a packet keeps its size, as in a real network.
-- **Event sources.** Source 0 is the merged arrival process, ``1 + l`` the forward ring of port
-  ``l``.
+- **Event sources.** The merged arrival process keeps its next time in a scalar; the heap
+  (:mod:`kplane.sim._clock`) holds one entry per port with packets to forward (source ``l``:
+  the head of port ``l``'s forward ring). The next event is the earlier of the two (a forward
+  ring first on a tie).
 
 Measurement
 -----------
@@ -46,11 +48,13 @@ min, max, a log-spaced delay histogram and per-batch sums for batch means
 State layout
 ------------
 Clock: ``htime, hseq, hsrc, hstate``. ``istate``: ``[n_events, n_packets, measured_in_flight,
-phase, n_hops, done]`` with phase 0 = warm-up, 1 = measuring, 2 = draining. ``fstate``: ``[now]``.
+phase, n_hops, done]`` with phase 0 = warm-up, 1 = measuring, 2 = draining. ``fstate``: ``[now,
+next arrival]``.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from kplane.sim._clock import clock_pop_root, clock_push, clock_replace_root
@@ -87,13 +91,19 @@ def run_kernel(
     n_hops = istate[I_HOPS]
     done = istate[I_DONE] != 0
     t = fstate[0]
+    t_arr = fstate[1]
 
     while not done:
-        if hstate[0] == 0:
+        # the next event: the merged source's next arrival, or the earliest forward ring
+        if hstate[0] > 0 and htime[0] <= t_arr:
+            e = hsrc[0]
+            t = htime[0]
+        elif t_arr < np.inf:
+            e = -1
+            t = t_arr
+        else:
             done = True
             break
-        e = hsrc[0]
-        t = htime[0]
         if phase == 0 and t >= t_warm:
             phase = 1
         if phase == 1 and t >= t_end:
@@ -106,12 +116,12 @@ def run_kernel(
         n_events += 1
 
         # ------------------------------------------------------------ which packet joins which port
-        if e == 0:
+        if e < 0:
             # a new packet of the merged Poisson source
             n_packets += 1
             p = draw_path(rng, flow_path, flow_prob, flow_alias)
             size = draw_size(rng, path_class[p], size_off, size_val, size_prob, size_alias)
-            clock_replace_root(htime, hseq, hsrc, hstate, t + rng_exponential(rng) * inv_total_rate)
+            t_arr = t + rng_exponential(rng) * inv_total_rate
             measured = phase == 1
             if measured:
                 p_gen[p] += 1
@@ -119,8 +129,8 @@ def run_kernel(
             birth = t
             h = 0
         else:
-            # the oldest forwarded packet of port e-1 reaches its next port
-            slot, nxt = forward_pop(fwd_off, fwd_head, fwd_len, e - 1)
+            # the oldest forwarded packet of port e reaches its next port
+            slot, nxt = forward_pop(fwd_off, fwd_head, fwd_len, e)
             p = fwd_path[slot]
             h = fwd_hop[slot] + 1
             birth = fwd_birth[slot]
@@ -168,7 +178,7 @@ def run_kernel(
         else:
             if forward_push(fwd_time, fwd_path, fwd_hop, fwd_birth, fwd_size, fwd_off, fwd_head, fwd_len,
                             port, t_next, p, h, birth, size) == 1:
-                clock_push(htime, hseq, hsrc, hstate, 1 + port, t_next)
+                clock_push(htime, hseq, hsrc, hstate, port, t_next)
 
     istate[I_EVENTS] = n_events
     istate[I_PACKETS] = n_packets
@@ -177,4 +187,5 @@ def run_kernel(
     istate[I_HOPS] = n_hops
     istate[I_DONE] = 1 if done else 0
     fstate[0] = t
+    fstate[1] = t_arr
     return done

@@ -192,10 +192,12 @@ def ns3_tandem(*, duration: float, warmup: float | None = None, seed: int = 0,
     for p in ([0, 1, 2], [1, 2]):
         paths.push_back(vec_u(p))
     t0 = time.perf_counter()
+    c0 = time.process_time()
     out = list(cppyy.gbl.kplane_ns3.RunTandem(
         3, vec_u([0, 1]), vec_u([1, 2]), TANDEM_CAPACITY, queue_size - 1, paths,
         cppyy.gbl.std.vector["double"](pps), warm, float(duration), int(seed)))
     wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     flows = np.array(out[:-1]).reshape(-1, 4)
     return {
         "scenario": sc.name,
@@ -207,4 +209,5 @@ def ns3_tandem(*, duration: float, warmup: float | None = None, seed: int = 0,
         "jitter": np.where(flows[:, 3] >= 0, flows[:, 3], np.nan),
         "packet_hops": float(out[-1]),
         "wall_s": wall,
+        "cpu_s": cpu,
     }

@@ -39,8 +39,8 @@ class _Run:
         self.independent_sizes = bool(independent_sizes)
         self.rng = rng_state(seed)
         self.istate = np.zeros(6, dtype=np.int64)
-        self.fstate = np.zeros(1)
-        self.htime, self.hseq, self.hsrc, self.hstate = clock_new(1 + m)
+        self.fstate = np.zeros(2)
+        self.htime, self.hseq, self.hsrc, self.hstate = clock_new(m)
         self.dep_buf = np.zeros(max(int(a.dep_off[-1]), 1))
         self.dep_head = np.zeros(m, dtype=np.int64)
         self.dep_len = np.zeros(m, dtype=np.int64)
@@ -68,12 +68,11 @@ class _Run:
         self.spill = np.zeros(p * a.n_bins, dtype=np.int64)  # calloc'd: pages stay untouched unless used
         self.b_sum = np.zeros(p * n_batches)
         self.b_cnt = np.zeros(p * n_batches, dtype=np.int64)
+        self.fstate[1] = np.inf
         if np.isfinite(a.inv_total_rate):
-            from kplane.sim._clock import clock_push
             from kplane.sim._rng import rng_exponential
 
-            clock_push(self.htime, self.hseq, self.hsrc, self.hstate, 0,
-                       rng_exponential(self.rng) * a.inv_total_rate)
+            self.fstate[1] = rng_exponential(self.rng) * a.inv_total_rate
 
     def step(self, until: float) -> bool:
         """Advance to simulated time ``until``; True when the run is complete."""

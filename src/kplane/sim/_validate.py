@@ -9,7 +9,7 @@ Each sample is simulated with its own scenario and its recorded simulated time. 
 - **port statistics** — when the sample has them: utilisation and busy-time mean occupancy
   MAPE, per-port loss MAE (:func:`compare_links`);
 - **wall-time ratio** — the recorded simulator's wall time / kplane's (event loop; compilation
-  excluded and reported once).
+  excluded), also against kplane's CPU time, which a loaded machine does not inflate.
 
 The **noise floor** is the same comparison between two kplane runs with different seeds: the
 disagreement that finite run length alone produces between two correct simulators of the same
@@ -39,7 +39,8 @@ def compare_kpis(model: PathKPIs, reference: PathKPIs) -> dict[str, float]:
     -------
     dict
         ``delay_mape``, ``jitter_mape``, ``loss_mae`` (NaN when no path qualifies) and the path
-        counts they were computed over (``n_delay``, ``n_jitter``, ``n_loss``).
+        counts they were computed over (``n_delay``, ``n_jitter``, ``n_loss``); with percentiles
+        on both sides also ``percentile_mape`` over all levels (``n_percentile`` values).
     """
     if model.n_paths != reference.n_paths or not np.array_equal(model.pairs, reference.pairs):
         raise InvalidParameterError("compare_kpis needs the KPIs of the same paths in the same order")
@@ -53,8 +54,12 @@ def compare_kpis(model: PathKPIs, reference: PathKPIs) -> dict[str, float]:
     ok = np.isfinite(model.loss_ratio) & np.isfinite(reference.loss_ratio)
     err = np.abs(model.loss_ratio[ok] - reference.loss_ratio[ok])
     loss = float(np.mean(err)) if ok.any() else float("nan")
-    return {"delay_mape": d, "jitter_mape": j, "loss_mae": loss, "n_delay": nd, "n_jitter": nj,
-            "n_loss": int(ok.sum())}
+    out: dict[str, float] = {"delay_mape": d, "jitter_mape": j, "loss_mae": loss, "n_delay": nd,
+                             "n_jitter": nj, "n_loss": int(ok.sum())}
+    if model.percentiles is not None and reference.percentiles is not None:
+        out["percentile_mape"], out["n_percentile"] = mape(model.percentiles.ravel(),
+                                                           reference.percentiles.ravel())
+    return out
 
 
 def compare_links(links: Any, recorded: Mapping[str, Any]) -> dict[str, float]:
@@ -99,9 +104,11 @@ class ValidationReport:
     kplane_cpu_s: float
     recorded_wall_s: float | None
     n_packets: int
+    percentile_mape: float | None = None
     noise_delay_mape: float | None = None
     noise_jitter_mape: float | None = None
     noise_loss_mae: float | None = None
+    noise_percentile_mape: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -111,21 +118,31 @@ class ValidationReport:
             return None
         return self.recorded_wall_s / self.kplane_wall_s
 
+    @property
+    def speedup_cpu(self) -> float | None:
+        """Recorded wall time / kplane CPU time (one core; robust to a loaded machine)."""
+        if self.recorded_wall_s is None or self.kplane_cpu_s <= 0:
+            return None
+        return self.recorded_wall_s / self.kplane_cpu_s
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (keys of the ``kplane sim validate --json`` output)."""
         return {
             "delay_mape": self.delay_mape,
             "jitter_mape": self.jitter_mape,
             "loss_mae": self.loss_mae,
+            "percentile_mape": self.percentile_mape,
             "noise_floor": None if self.noise_delay_mape is None else {
                 "delay_mape": self.noise_delay_mape,
                 "jitter_mape": self.noise_jitter_mape,
                 "loss_mae": self.noise_loss_mae,
+                "percentile_mape": self.noise_percentile_mape,
             },
             "kplane_wall_s": self.kplane_wall_s,
             "kplane_cpu_s": self.kplane_cpu_s,
             "recorded_wall_s": self.recorded_wall_s,
             "speedup": self.speedup,
+            "speedup_cpu": self.speedup_cpu,
             "n_packets": self.n_packets,
             "packets_per_s": self.n_packets / self.kplane_wall_s if self.kplane_wall_s > 0 else None,
             "samples": self.samples,
@@ -195,6 +212,7 @@ def validate_samples(
             "kplane_cpu_s": res.cpu_time_s,
             "recorded_wall_s": None if rw is None else float(rw),
             "speedup": None if rw is None else float(rw) / res.wall_time_s,
+            "speedup_cpu": None if rw is None else float(rw) / res.cpu_time_s,
             "n_packets": res.n_packets,
             "n_events": res.n_events,
         }
@@ -217,8 +235,13 @@ def validate_samples(
         n_packets=n_packets,
         metadata={"seed": seed, "n_samples": n},
     )
+    if any("percentile_mape" in r for r in rows):
+        report.percentile_mape = _pooled([r for r in rows if "percentile_mape" in r], "percentile_mape",
+                                         "n_percentile")
     if noise_floor:
         report.noise_delay_mape = _pooled(noise_rows, "delay_mape", "n_delay")
         report.noise_jitter_mape = _pooled(noise_rows, "jitter_mape", "n_jitter")
         report.noise_loss_mae = _pooled(noise_rows, "loss_mae", "n_loss")
+        if all("percentile_mape" in r for r in noise_rows):
+            report.noise_percentile_mape = _pooled(noise_rows, "percentile_mape", "n_percentile")
     return report

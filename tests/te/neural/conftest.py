@@ -10,8 +10,16 @@ from kplane.te import ScenarioSet, TEInstance, TunnelSet, k_shortest_tunnels
 from kplane.te.failures import FailureModel, cutoff_scenarios
 
 
-def ring_instance(n: int = 5, *, k: int = 2, seed: int = 0, load: float = 1.0, p_fail: float = 0.05,
-                  cutoff: float = 1e-3, chords: int = 2) -> TEInstance:
+def ring_instance(
+    n: int = 5,
+    *,
+    k: int = 2,
+    seed: int = 0,
+    load: float = 1.0,
+    p_fail: float = 0.05,
+    cutoff: float = 1e-3,
+    chords: int = 2,
+) -> TEInstance:
     """A ring of ``n`` nodes plus ``chords`` random chords, both directions, k shortest tunnels."""
     rng = np.random.default_rng(seed)
     und = {tuple(sorted((i, (i + 1) % n))) for i in range(n)}
@@ -37,8 +45,9 @@ def triangle_instance() -> TEInstance:
     Tunnels: t0 = [0→2], t1 = [0→1, 1→2] (flow 0→2), t2 = [0→1] (flow 0→1). Scenarios: healthy
     (p = 0.9) and link 0→2 down (p = 0.1).
     """
-    topo = Topology.from_edges(["a", "b", "c"], [(0, 1), (1, 2), (0, 2)], np.array([10.0, 10.0, 4.0]) * 1e9,
-                               name="triangle")
+    topo = Topology.from_edges(
+        ["a", "b", "c"], [(0, 1), (1, 2), (0, 2)], np.array([10.0, 10.0, 4.0]) * 1e9, name="triangle"
+    )
     ts = TunnelSet.from_paths({(0, 2): [[2], [0, 1]], (0, 1): [[0]]})
     scen = ScenarioSet.from_failed_edges(topo, ts, [[], [2]], [0.9, 0.1])
     return TEInstance(topo, ts, np.array([4e9, 6e9]), scen, name="triangle")

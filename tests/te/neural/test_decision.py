@@ -18,8 +18,13 @@ def _load(graph, x: torch.Tensor) -> np.ndarray:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n=st.integers(3, 7), k=st.integers(1, 3), seed=st.integers(0, 10_000), scale=st.floats(0.1, 40.0),
-       gated=st.booleans())
+@given(
+    n=st.integers(3, 7),
+    k=st.integers(1, 3),
+    seed=st.integers(0, 10_000),
+    scale=st.floats(0.1, 40.0),
+    gated=st.booleans(),
+)
 def test_reservation_never_exceeds_capacity(n: int, k: int, seed: int, scale: float, gated: bool) -> None:
     inst = ring_instance(n, k=k, seed=seed, cutoff=0.5)
     g = compile_instance(inst, dtype=torch.float64)
@@ -58,8 +63,9 @@ def test_reservation_by_hand(triangle) -> None:
     torch.testing.assert_close(dec.bandwidth, torch.tensor([5e9, 4e9, 5e9], dtype=torch.float64))
     torch.testing.assert_close(dec.x, torch.tensor([1.25, 4 / 6, 5 / 6], dtype=torch.float64))
     # a gate of ln 3 on t2 takes 3/4 of e0 on every edge of t2 at once
-    gated = gated_reservation(g, torch.zeros(4, dtype=torch.float64),
-                              torch.tensor([0.0, 0.0, np.log(3.0)], dtype=torch.float64))
+    gated = gated_reservation(
+        g, torch.zeros(4, dtype=torch.float64), torch.tensor([0.0, 0.0, np.log(3.0)], dtype=torch.float64)
+    )
     torch.testing.assert_close(gated.bandwidth, torch.tensor([2.5e9, 4e9, 7.5e9], dtype=torch.float64))
 
 

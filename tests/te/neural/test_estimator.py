@@ -22,8 +22,9 @@ from .conftest import ring_instance
 @pytest.fixture(scope="module")
 def opt():
     inst = [ring_instance(5, k=2, seed=s, load=2.0) for s in range(2)]
-    return NeuroRiskOptimizer(objective="teavar", beta=0.9, hidden=8, iterations=2, epochs=1, batch_size=2,
-                              validation_fraction=0.0).fit(inst)
+    return NeuroRiskOptimizer(
+        objective="teavar", beta=0.9, hidden=8, iterations=2, epochs=1, batch_size=2, validation_fraction=0.0
+    ).fit(inst)
 
 
 def test_not_fitted() -> None:

@@ -16,8 +16,9 @@ from .conftest import ring_instance
 @pytest.fixture(scope="module")
 def fitted():
     inst = [ring_instance(5, k=2, seed=s, load=3.0) for s in range(2)]
-    opt = NeuroRiskOptimizer(objective="teavar", beta=0.9, hidden=8, iterations=2, epochs=1, batch_size=2,
-                             validation_fraction=0.0).fit(inst)
+    opt = NeuroRiskOptimizer(
+        objective="teavar", beta=0.9, hidden=8, iterations=2, epochs=1, batch_size=2, validation_fraction=0.0
+    ).fit(inst)
     return opt, inst
 
 
@@ -71,7 +72,7 @@ def test_bundled_policies_load_when_shipped() -> None:
     for objective in ("expected", "teavar", "ffc", "quantile"):
         try:
             path = bundled_policy_path(objective)
-        except Exception:  # noqa: BLE001 - not every objective has a shipped policy
+        except Exception:
             continue
         opt = NeuroRiskOptimizer.load(path)
         assert opt.objective_.name == objective

@@ -29,11 +29,13 @@ def test_features_by_hand(triangle) -> None:
     expect = [1.0, 1 / 6, 1 / 12, 5 / 6, 0.5, 1.25, 1.2, 1.0]
     torch.testing.assert_close(dense[3, 1], torch.tensor(expect, dtype=torch.float64))
     # pair 1 = (link a→c, direct tunnel 1): dead in scenario 1, bottleneck (margin 0), capacity 4/8
-    torch.testing.assert_close(dense[1, 1], torch.tensor([0.0, 1 / 6, 1 / 12, 2 / 3, 0.0, 0.5, 1.2, 1.0],
-                                                         dtype=torch.float64))
+    torch.testing.assert_close(
+        dense[1, 1], torch.tensor([0.0, 1 / 6, 1 / 12, 2 / 3, 0.0, 0.5, 1.2, 1.0], dtype=torch.float64)
+    )
     # pair 0 = (link a→b, tunnel 0 of flow a→b): over-provisioned (x = 1.25), shares link a→b
-    torch.testing.assert_close(dense[0, 0], torch.tensor([1.0, 0.0, 0.0, 1.25, 0.0, 1.25, 0.8, 0.5],
-                                                         dtype=torch.float64))
+    torch.testing.assert_close(
+        dense[0, 0], torch.tensor([1.0, 0.0, 0.0, 1.25, 0.0, 1.25, 0.8, 0.5], dtype=torch.float64)
+    )
 
 
 @pytest.mark.parametrize("method", ["gr", "ls"])
@@ -78,6 +80,7 @@ def test_margin_zero_on_bottleneck(ring) -> None:
     _, feats = _features(ring)
     margin = (dec.reserved - dec.bandwidth[g.pair_tunnel]) / dec.reserved
     mins = torch.full((g.n_tunnels,), np.inf, dtype=torch.float64).scatter_reduce(
-        0, g.pair_tunnel, margin, reduce="amin")
+        0, g.pair_tunnel, margin, reduce="amin"
+    )
     torch.testing.assert_close(mins, torch.zeros(g.n_tunnels, dtype=torch.float64))
     assert torch.all((margin >= 0) & (margin <= 1))

@@ -19,8 +19,10 @@ def test_aggregate_equals_dense(ring, objective: str, method: str, chunk) -> Non
     g = compile_instance(ring, objective=obj, dtype=torch.float64)
     space, fset, n_in, n_risk, n_out = METHOD_SPEC[method]
     gen = torch.Generator().manual_seed(2)
-    state = {k: torch.randn(v.shape, generator=gen, dtype=torch.float64)
-             for k, v in initial_state(g, space).items()}
+    state = {
+        k: torch.randn(v.shape, generator=gen, dtype=torch.float64)
+        for k, v in initial_state(g, space).items()
+    }
     feats = perceive(g, decide(g, space, state), obj, fset)
     pol = UpdatePolicy(n_in, n_risk, 16, n_out).double()
     pol.reset_parameters(torch.Generator().manual_seed(0))

@@ -12,8 +12,14 @@ from kplane.te.neural._train import TrainSettings, epoch_learning_rate
 
 from .conftest import ring_instance
 
-SMALL = {"hidden": 16, "iterations": 3, "batch_size": 2, "learning_rate": 0.02, "patience": 50,
-         "validation_fraction": 0.0}
+SMALL = {
+    "hidden": 16,
+    "iterations": 3,
+    "batch_size": 2,
+    "learning_rate": 0.02,
+    "patience": 50,
+    "validation_fraction": 0.0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +74,8 @@ def test_resume_refuses_another_method(instances, tmp_path) -> None:
     NeuroRiskOptimizer(objective="expected", epochs=1, **SMALL).fit(instances[:2], checkpoint=ckpt)
     with pytest.raises(InvalidParameterError, match="method"):
         NeuroRiskOptimizer(objective="expected", method="br", epochs=2, **SMALL).fit(
-            instances[:2], checkpoint=ckpt, resume=True)
+            instances[:2], checkpoint=ckpt, resume=True
+        )
 
 
 def test_checkpoint_schema_refused(instances, tmp_path) -> None:
@@ -91,8 +98,9 @@ def test_cosine_schedule_decays() -> None:
     assert epoch_learning_rate(TrainSettings(lr_schedule="constant"), 5) == TrainSettings().learning_rate
 
 
-@pytest.mark.parametrize("bad", [{"epochs": 0}, {"learning_rate": -1.0}, {"batch_size": 1.5},
-                                 {"lr_schedule": "step"}])
+@pytest.mark.parametrize(
+    "bad", [{"epochs": 0}, {"learning_rate": -1.0}, {"batch_size": 1.5}, {"lr_schedule": "step"}]
+)
 def test_bad_settings_rejected(bad) -> None:
     with pytest.raises(InvalidParameterError):
         TrainSettings(**bad).check()

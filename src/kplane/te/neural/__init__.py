@@ -53,7 +53,12 @@ from kplane.te.neural._memory import plan_chunk
 from kplane.te.neural._physics import FEATURE_NAMES, SCALING_FEATURE_NAMES, Features, perceive
 from kplane.te.neural._policy import UpdatePolicy
 from kplane.te.neural._risk import TerminalObjective, flow_losses, rank_weights, risk_weights
-from kplane.te.neural._train import CHECKPOINT_SCHEMA, CHECKPOINT_SCHEMA_VERSION, TrainSettings, load_checkpoint
+from kplane.te.neural._train import (
+    CHECKPOINT_SCHEMA,
+    CHECKPOINT_SCHEMA_VERSION,
+    TrainSettings,
+    load_checkpoint,
+)
 from kplane.te.neural._unroll import LEARNED_METHODS, METHOD_SPEC, NeuroRiskNet
 
 __all__ = [

@@ -28,8 +28,14 @@ from kplane.errors import InvalidParameterError
 from kplane.te._instance import TEInstance
 from kplane.te.neural._graph import InstanceGraph
 
-__all__ = ["BASELINE_METHODS", "baseline_allocation", "collapsed_surrogate", "ecmp_split", "local_scaling",
-           "shortest_path_split"]
+__all__ = [
+    "BASELINE_METHODS",
+    "baseline_allocation",
+    "collapsed_surrogate",
+    "ecmp_split",
+    "local_scaling",
+    "shortest_path_split",
+]
 
 BASELINE_METHODS = ("sp", "ecmp")
 """Non-learned methods."""
@@ -77,6 +83,7 @@ def collapsed_surrogate(graph: InstanceGraph, x: torch.Tensor, penalty: float = 
     """The scenario-collapsing surrogate loss of split ratios ``x`` (T,) (see the module docstring)."""
     padded = torch.cat([x, x.new_zeros(1)])[graph.flow_tunnels]  # (F, K)
     nominal = graph.flow_weight @ torch.relu(1.0 - padded.sum(dim=1))
-    risk = torch.zeros(graph.n_flows, dtype=x.dtype).index_add(0, graph.tunnel_flow,
-                                                                graph.tunnel_fail_prob * x.clamp(max=1.0))
+    risk = torch.zeros(graph.n_flows, dtype=x.dtype).index_add(
+        0, graph.tunnel_flow, graph.tunnel_fail_prob * x.clamp(max=1.0)
+    )
     return nominal + penalty * (graph.flow_weight @ risk)

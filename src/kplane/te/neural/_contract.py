@@ -59,7 +59,9 @@ def check_te_allocation(
     idle = ~instance.active[instance.tunnels.flow] & (xv != 0)
     if idle.any():
         t = int(np.flatnonzero(idle)[0])
-        raise InvalidParameterError(f"tunnel {t} belongs to a flow without demand but has split ratio {xv[t]!r}")
+        raise InvalidParameterError(
+            f"tunnel {t} belongs to a flow without demand but has split ratio {xv[t]!r}"
+        )
     load = instance.link_load(xv)
     cap = instance.topology.capacity
     util = load / cap
@@ -69,7 +71,8 @@ def check_te_allocation(
         u, v = instance.topology.links[e]
         names = instance.topology.node_names
         raise InfeasibleError(
-            f"link {e} ({names[u]}→{names[v]}) carries {load[e]:.6g} bit/s over its capacity {cap[e]:.6g} bit/s "
+            f"link {e} ({names[u]}→{names[v]}) carries {load[e]:.6g} bit/s over its capacity "
+            f"{cap[e]:.6g} bit/s "
             f"(utilisation {util[e]:.9f})"
         )
     out: dict[str, Any] = {"max_utilisation": float(util.max()) if util.size else 0.0}

@@ -78,7 +78,7 @@ def edge_softmax(logits: torch.Tensor, pair_edge: torch.Tensor, n_edges: int) ->
     """Softmax of ``logits`` (P,) within each edge's group of pairs → shares (P,) summing to 1 per edge."""
     with torch.no_grad():
         peak = torch.full((n_edges,), -torch.inf, dtype=logits.dtype, device=logits.device)
-        peak = peak.scatter_reduce(0, pair_edge, logits, reduce="amax", include_self=True)
+        peak.scatter_reduce_(0, pair_edge, logits, reduce="amax", include_self=True)
     e = torch.exp(logits - peak[pair_edge])
     den = torch.zeros(n_edges, dtype=logits.dtype, device=logits.device).index_add(0, pair_edge, e)
     return e / den[pair_edge]
@@ -113,8 +113,9 @@ def scaled_split(graph: InstanceGraph, z: torch.Tensor, *, local: bool) -> Decis
     """Global (``local=False``) or local scaling of the raw split of latents ``z`` (T,)."""
     xr = raw_split(graph, z)
     bw = xr * graph.demand
-    load = torch.zeros(graph.n_edges, dtype=z.dtype, device=z.device).index_add(0, graph.pair_edge,
-                                                                             bw[graph.pair_tunnel])
+    load = torch.zeros(graph.n_edges, dtype=z.dtype, device=z.device).index_add(
+        0, graph.pair_edge, bw[graph.pair_tunnel]
+    )
     over = load / graph.cap
     if local:
         padded = torch.cat([over[graph.pair_edge], over.new_zeros(1)])

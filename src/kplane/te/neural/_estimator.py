@@ -39,7 +39,12 @@ from kplane.te.neural._unroll import NeuroRiskNet
 
 __all__ = ["BUNDLED_POLICIES", "NeuroRiskOptimizer", "NeuroRiskSolution", "bundled_policy_path"]
 
-BUNDLED_POLICIES = {"expected": "b4-expected", "teavar": "b4-teavar", "ffc": "b4-ffc", "quantile": "b4-quantile"}
+BUNDLED_POLICIES = {
+    "expected": "b4-expected",
+    "teavar": "b4-teavar",
+    "ffc": "b4-ffc",
+    "quantile": "b4-quantile",
+}
 """Objective → stem of the shipped policy file in ``kplane/te/neural/policies/``."""
 
 FEASIBILITY_MARGIN = 1e-9
@@ -101,9 +106,16 @@ class NeuroRiskSolution:
 
     def to_dict(self, *, include_x: bool = False) -> dict[str, Any]:
         """JSON-friendly summary (``kplane te optimize --json``)."""
-        out = {"method": self.method, "objective": self.objective, "objective_label": self.objective_label,
-               "objective_value": self.objective_value, "throughput": self.throughput, "time_s": self.time_s,
-               "iterations": self.iterations, "info": dict(self.info)}
+        out = {
+            "method": self.method,
+            "objective": self.objective,
+            "objective_label": self.objective_label,
+            "objective_value": self.objective_value,
+            "throughput": self.throughput,
+            "time_s": self.time_s,
+            "iterations": self.iterations,
+            "info": dict(self.info),
+        }
         if include_x:
             out["x"] = self.x.tolist()
         return out
@@ -187,9 +199,26 @@ class NeuroRiskOptimizer:
         self.validation_fraction = validation_fraction
         self.seed = seed
 
-    _PARAMS = ("objective", "beta", "form", "flow_aggregate", "weighting", "method", "hidden", "iterations",
-               "epochs", "batch_size", "learning_rate", "patience", "grad_clip", "lr_schedule", "chunk_size", "checkpointing",
-               "validation_fraction", "seed")
+    _PARAMS = (
+        "objective",
+        "beta",
+        "form",
+        "flow_aggregate",
+        "weighting",
+        "method",
+        "hidden",
+        "iterations",
+        "epochs",
+        "batch_size",
+        "learning_rate",
+        "patience",
+        "grad_clip",
+        "lr_schedule",
+        "chunk_size",
+        "checkpointing",
+        "validation_fraction",
+        "seed",
+    )
 
     def get_params(self) -> dict[str, Any]:
         """The hyper-parameters."""
@@ -197,19 +226,35 @@ class NeuroRiskOptimizer:
 
     # ------------------------------------------------------------------ helpers
     def _objective(self) -> Objective:
-        return make_objective(self.objective, beta=self.beta, form=self.form, flow_aggregate=self.flow_aggregate,
-                              weighting=self.weighting)
+        return make_objective(
+            self.objective,
+            beta=self.beta,
+            form=self.form,
+            flow_aggregate=self.flow_aggregate,
+            weighting=self.weighting,
+        )
 
     def _settings(self) -> TrainSettings:
-        s = TrainSettings(iterations=self.iterations, epochs=self.epochs, batch_size=self.batch_size,
-                          learning_rate=self.learning_rate, patience=self.patience, grad_clip=self.grad_clip,
-                          lr_schedule=self.lr_schedule, chunk_size=self.chunk_size, checkpointing=self.checkpointing, seed=self.seed)
+        s = TrainSettings(
+            iterations=self.iterations,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            patience=self.patience,
+            grad_clip=self.grad_clip,
+            lr_schedule=self.lr_schedule,
+            chunk_size=self.chunk_size,
+            checkpointing=self.checkpointing,
+            seed=self.seed,
+        )
         s.check()
         return s
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "net_"):
-            raise NotFittedError("NeuroRiskOptimizer is not fitted: call fit(instances), load(path) or bundled()")
+            raise NotFittedError(
+                "NeuroRiskOptimizer is not fitted: call fit(instances), load(path) or bundled()"
+            )
 
     @staticmethod
     def _check_instances(instances: Sequence[TEInstance], what: str) -> list[TEInstance]:
@@ -253,7 +298,9 @@ class NeuroRiskOptimizer:
         objective = self._objective()
         settings = self._settings()
         if not 0 <= self.validation_fraction < 1:
-            raise InvalidParameterError(f"validation_fraction must lie in [0, 1), got {self.validation_fraction!r}")
+            raise InvalidParameterError(
+                f"validation_fraction must lie in [0, 1), got {self.validation_fraction!r}"
+            )
         train = self._check_instances(instances, "instances")
         if not train:
             raise InvalidParameterError("fit needs at least one training instance")
@@ -270,8 +317,18 @@ class NeuroRiskOptimizer:
         gva = [self._compile(i, objective, net, training=False) for i in val]
         meta = {"method": method, "hidden": int(self.hidden), "objective": objective_spec(objective)}
         surrogate = collapsed_surrogate if method == "collapsed" else None
-        summary = train_net(net, gtr, gva, objective, settings, meta=meta, checkpoint=checkpoint, resume=resume,
-                            surrogate=surrogate, callback=callback)
+        summary = train_net(
+            net,
+            gtr,
+            gva,
+            objective,
+            settings,
+            meta=meta,
+            checkpoint=checkpoint,
+            resume=resume,
+            surrogate=surrogate,
+            callback=callback,
+        )
         self.net_ = net
         self.objective_ = objective
         self.history_ = summary["history"]
@@ -279,24 +336,42 @@ class NeuroRiskOptimizer:
         self.train_time_s_ = summary["train_time_s"]
         self.training_ = {
             "settings": {k: v for k, v in self.get_params().items() if k != "objective"},
-            "n_train": len(gtr), "n_validation": len(gva), "best_epoch": summary["best_epoch"],
-            "best_validation_objective": summary["best_val"], "epochs_run": summary["epochs_run"],
-            "stopped_early": summary["stopped_early"], "train_time_s": summary["train_time_s"],
+            "n_train": len(gtr),
+            "n_validation": len(gva),
+            "best_epoch": summary["best_epoch"],
+            "best_validation_objective": summary["best_val"],
+            "epochs_run": summary["epochs_run"],
+            "stopped_early": summary["stopped_early"],
+            "train_time_s": summary["train_time_s"],
             "history": summary["history"],
         }
         return self
 
-    def _compile(self, instance: TEInstance, objective: Objective, net: NeuroRiskNet, *,
-                 training: bool) -> InstanceGraph:
+    def _compile(
+        self, instance: TEInstance, objective: Objective, net: NeuroRiskNet, *, training: bool
+    ) -> InstanceGraph:
         g = to_dtype(compile_instance(instance, objective=objective, dtype=torch.float64), torch.float32)
         units = g.n_pairs if net.space in ("gr", "br") else g.n_tunnels
-        plan_chunk(g, net.policy.hidden, self.chunk_size, units=units, training=training,
-                   iterations=int(self.iterations), checkpointing=bool(self.checkpointing))
+        plan_chunk(
+            g,
+            net.policy.hidden,
+            self.chunk_size,
+            units=units,
+            training=training,
+            iterations=int(self.iterations),
+            checkpointing=bool(self.checkpointing),
+        )
         return g
 
     # ------------------------------------------------------------------ inference
-    def solve(self, instance: TEInstance, objective: str | Objective | None = None, *,
-              iterations: int | None = None, chunk_size: int | None = None) -> NeuroRiskSolution:
+    def solve(
+        self,
+        instance: TEInstance,
+        objective: str | Objective | None = None,
+        *,
+        iterations: int | None = None,
+        chunk_size: int | None = None,
+    ) -> NeuroRiskSolution:
         """Optimise ``instance``: split ratios, timed, replayed with the numpy objective.
 
         Parameters
@@ -330,22 +405,42 @@ class NeuroRiskOptimizer:
         g64 = compile_instance(instance, objective=obj, dtype=torch.float64)
         g = to_dtype(g64, torch.float32)
         units = g.n_pairs if net.space in ("gr", "br") else g.n_tunnels
-        chunk = plan_chunk(g, net.policy.hidden, self.chunk_size if chunk_size is None else chunk_size,
-                           units=units)
+        chunk = plan_chunk(
+            g, net.policy.hidden, self.chunk_size if chunk_size is None else chunk_size, units=units
+        )
         with torch.no_grad():
             state = net(g, obj, k, chunk=chunk)
             final = net.generate(g64, {key: v.double() for key, v in state.items()})
             x = g64.expand(clip_allocation(final.x)) * (1.0 - FEASIBILITY_MARGIN)
         elapsed = time.perf_counter() - t0
         value = obj.evaluate(instance, x)
-        info = {"n_pairs": g.n_pairs, "n_active_tunnels": g.n_tunnels, "n_scenarios": g.n_scenarios,
-                "chunk_size": chunk, "threads": torch.get_num_threads()}
-        return NeuroRiskSolution(x=x, objective=obj.name, objective_label=obj.describe(), objective_value=value,
-                                 throughput=instance.total_demand * (1.0 - value), time_s=elapsed,
-                                 method=net.method, iterations=k, info=info)
+        info = {
+            "n_pairs": g.n_pairs,
+            "n_active_tunnels": g.n_tunnels,
+            "n_scenarios": g.n_scenarios,
+            "chunk_size": chunk,
+            "threads": torch.get_num_threads(),
+        }
+        return NeuroRiskSolution(
+            x=x,
+            objective=obj.name,
+            objective_label=obj.describe(),
+            objective_value=value,
+            throughput=instance.total_demand * (1.0 - value),
+            time_s=elapsed,
+            method=net.method,
+            iterations=k,
+            info=info,
+        )
 
-    def optimize(self, instance: TEInstance, objective: str | Objective | None = None, *,
-                 iterations: int | None = None, chunk_size: int | None = None) -> NDArray[np.float64]:
+    def optimize(
+        self,
+        instance: TEInstance,
+        objective: str | Objective | None = None,
+        *,
+        iterations: int | None = None,
+        chunk_size: int | None = None,
+    ) -> NDArray[np.float64]:
         """Split ratios (n_tunnels,) for ``instance`` (see :meth:`solve`)."""
         return self.solve(instance, objective, iterations=iterations, chunk_size=chunk_size).x
 
@@ -353,8 +448,12 @@ class NeuroRiskOptimizer:
     def save(self, path: str | Path, *, card: dict[str, Any] | None = None) -> Path:
         """Write the policy as JSON (and ``card`` as ``<stem>.card.json`` beside it)."""
         self._check_fitted()
-        doc = policy_to_dict(self.net_, objective=self.objective_, iterations=int(self.iterations),
-                             training=getattr(self, "training_", {}))
+        doc = policy_to_dict(
+            self.net_,
+            objective=self.objective_,
+            iterations=int(self.iterations),
+            training=getattr(self, "training_", {}),
+        )
         out = write_policy(path, doc)
         if card is not None:
             import json
@@ -377,9 +476,16 @@ class NeuroRiskOptimizer:
         """
         net, doc = read_policy(path)
         obj = objective_from_spec(doc["objective"])
-        base = {"objective": obj.name, "beta": obj.beta, "form": obj.form, "flow_aggregate": obj.flow_aggregate,
-                "weighting": obj.weighting, "method": net.method, "hidden": net.policy.hidden,
-                "iterations": int(doc.get("iterations", 7))}
+        base = {
+            "objective": obj.name,
+            "beta": obj.beta,
+            "form": obj.form,
+            "flow_aggregate": obj.flow_aggregate,
+            "weighting": obj.weighting,
+            "method": net.method,
+            "hidden": net.policy.hidden,
+            "iterations": int(doc.get("iterations", 7)),
+        }
         base.update(params)
         self = cls(**base)
         self.net_ = net

@@ -7,7 +7,6 @@ Relative error is measured in throughput form, as in the paper:
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,8 +30,12 @@ def solve_exact(instance: TEInstance, objective: Objective, *, time_limit: float
     """The exact solver's :class:`~kplane.te.TESolution` for ``objective`` (HiGHS)."""
     from kplane.te import solve
 
-    kw: dict[str, Any] = {"beta": objective.beta, "form": objective.form, "weighting": objective.weighting,
-                          "time_limit": time_limit}
+    kw: dict[str, Any] = {
+        "beta": objective.beta,
+        "form": objective.form,
+        "weighting": objective.weighting,
+        "time_limit": time_limit,
+    }
     if objective.level == "flow":
         kw["aggregate"] = objective.flow_aggregate
     if objective.name in ("expected", "nominal", "ffc"):
@@ -40,8 +43,13 @@ def solve_exact(instance: TEInstance, objective: Objective, *, time_limit: float
     return solve(instance, objective.name, **kw)
 
 
-def compare_with_solver(instance: TEInstance, solution: NeuroRiskSolution, objective: Objective | str, *,
-                        time_limit: float | None = None) -> dict[str, Any]:
+def compare_with_solver(
+    instance: TEInstance,
+    solution: NeuroRiskSolution,
+    objective: Objective | str,
+    *,
+    time_limit: float | None = None,
+) -> dict[str, Any]:
     """Solve ``instance`` exactly and compare: both objective values, throughputs, times, relative error."""
     obj = make_objective(objective)
     exact = solve_exact(instance, obj, time_limit=time_limit)
@@ -54,8 +62,15 @@ def compare_with_solver(instance: TEInstance, solution: NeuroRiskSolution, objec
     }
 
 
-def measure_latency(opt: NeuroRiskOptimizer, instance: TEInstance, *, threads: int, repeats: int = 5,
-                    iterations: int | None = None, objective: str | Objective | None = None) -> dict[str, Any]:
+def measure_latency(
+    opt: NeuroRiskOptimizer,
+    instance: TEInstance,
+    *,
+    threads: int,
+    repeats: int = 5,
+    iterations: int | None = None,
+    objective: str | Objective | None = None,
+) -> dict[str, Any]:
     """Wall time of :meth:`NeuroRiskOptimizer.solve` on ``threads`` torch threads (one warm-up run first)."""
     old = torch.get_num_threads()
     torch.set_num_threads(int(threads))
@@ -64,17 +79,34 @@ def measure_latency(opt: NeuroRiskOptimizer, instance: TEInstance, *, threads: i
         times = [opt.solve(instance, objective, iterations=iterations).time_s for _ in range(max(1, repeats))]
     finally:
         torch.set_num_threads(old)
-    return {"threads": int(threads), "median_s": statistics.median(times), "min_s": min(times),
-            "repeats": len(times)}
+    return {
+        "threads": int(threads),
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "repeats": len(times),
+    }
 
 
-def evaluate_set(opt: NeuroRiskOptimizer, instances: Sequence[TEInstance], objective: Objective | str, *,
-                 iterations: int | None = None, time_limit: float | None = None) -> list[dict[str, Any]]:
+def evaluate_set(
+    opt: NeuroRiskOptimizer,
+    instances: Sequence[TEInstance],
+    objective: Objective | str,
+    *,
+    iterations: int | None = None,
+    time_limit: float | None = None,
+) -> list[dict[str, Any]]:
     """One row per instance: NeuroRisk's and the solver's results and the relative error."""
     rows = []
     for inst in instances:
         sol = opt.solve(inst, objective, iterations=iterations)
-        rows.append({"instance": inst.name, "n_scenarios": inst.n_scenarios, "objective_value": sol.objective_value,
-                     "throughput": sol.throughput, "time_s": sol.time_s,
-                     **compare_with_solver(inst, sol, objective, time_limit=time_limit)})
+        rows.append(
+            {
+                "instance": inst.name,
+                "n_scenarios": inst.n_scenarios,
+                "objective_value": sol.objective_value,
+                "throughput": sol.throughput,
+                "time_s": sol.time_s,
+                **compare_with_solver(inst, sol, objective, time_limit=time_limit),
+            }
+        )
     return rows

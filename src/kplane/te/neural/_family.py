@@ -116,12 +116,14 @@ class TENetwork:
 
     def with_tunnels(self, k: int) -> TENetwork:
         """The same network with ``k`` shortest tunnels per pair."""
-        return TENetwork(self.name, self.topology, self.demands, self.failures,
-                         k_shortest_tunnels(self.topology, k))
+        return TENetwork(
+            self.name, self.topology, self.demands, self.failures, k_shortest_tunnels(self.topology, k)
+        )
 
 
-def load_te_network(name: str, *, data_dir: str | Path | None = None, k: int = 3, n_matrices: int = 16,
-                    seed: int = 0) -> TENetwork:
+def load_te_network(
+    name: str, *, data_dir: str | Path | None = None, k: int = 3, n_matrices: int = 16, seed: int = 0
+) -> TENetwork:
     """Load a named network (see the module docstring).
 
     Parameters
@@ -169,8 +171,12 @@ def load_te_network(name: str, *, data_dir: str | Path | None = None, k: int = 3
 
         topo = load_topology(key)
         fm = FailureModel.per_link(topo, 0.0, bidirectional=True)
-        dem = np.stack([gravity_traffic(topo, 1e9, weights="exponential", seed=s).rate
-                        for s in spawn_seeds(seed, n_matrices)])
+        dem = np.stack(
+            [
+                gravity_traffic(topo, 1e9, weights="exponential", seed=s).rate
+                for s in spawn_seeds(seed, n_matrices)
+            ]
+        )
     if dem.ndim != 3 or dem.shape[0] == 0:
         raise InvalidParameterError(f"network {name!r} has no traffic matrix")
     return TENetwork(key, topo, dem, fm, k_shortest_tunnels(topo, k))
@@ -230,12 +236,24 @@ def make_instance(
         dm = np.maximum(0.0, dm + rng.normal(0.0, 1.0, dm.shape) * demand_noise * dm)
     fm = network.failures.with_weibull(shape=0.8, scale=config.weibull_scale, seed=seed)
     scen = cutoff_scenarios(fm, network.topology, network.tunnels, cutoff=config.cutoff)
-    meta = {"network": network.name, "tm": tm, "load": load, "cutoff": config.cutoff,
-            "weibull_scale": config.weibull_scale, "failure_seed": seed, "demand_noise": demand_noise,
-            "failure_elements": network.failures.kind}
-    return TEInstance.from_demand_matrix(network.topology, dm, network.tunnels, scen,
-                                         name=f"{network.name}-tm{tm}-rho{load:g}-{config.label}-s{seed}",
-                                         metadata=meta)
+    meta = {
+        "network": network.name,
+        "tm": tm,
+        "load": load,
+        "cutoff": config.cutoff,
+        "weibull_scale": config.weibull_scale,
+        "failure_seed": seed,
+        "demand_noise": demand_noise,
+        "failure_elements": network.failures.kind,
+    }
+    return TEInstance.from_demand_matrix(
+        network.topology,
+        dm,
+        network.tunnels,
+        scen,
+        name=f"{network.name}-tm{tm}-rho{load:g}-{config.label}-s{seed}",
+        metadata=meta,
+    )
 
 
 def instance_family(
@@ -249,5 +267,7 @@ def instance_family(
     """Every combination of traffic matrix, load and configuration, each with its own failure seed."""
     combos = [(t, rho, c) for t in tms for rho in loads for c in configs]
     seeds = spawn_seeds(seed, len(combos))
-    return [make_instance(network, tm=t, load=rho, config=c, seed=s % (2**31))
-            for (t, rho, c), s in zip(combos, seeds, strict=True)]
+    return [
+        make_instance(network, tm=t, load=rho, config=c, seed=s % (2**31))
+        for (t, rho, c), s in zip(combos, seeds, strict=True)
+    ]

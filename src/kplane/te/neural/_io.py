@@ -49,33 +49,50 @@ POLICY_SCHEMA_VERSION = 1
 def feature_names(method: str) -> tuple[str, ...]:
     """Input feature names of a method's policy, in input order."""
     fs = METHOD_SPEC[method][1]
-    return {"gr": FEATURE_NAMES, "br": FEATURE_NAMES, "gs": SCALING_FEATURE_NAMES, "ls": SCALING_FEATURE_NAMES,
-            "collapsed": COLLAPSED_FEATURE_NAMES}[fs]
+    return {
+        "gr": FEATURE_NAMES,
+        "br": FEATURE_NAMES,
+        "gs": SCALING_FEATURE_NAMES,
+        "ls": SCALING_FEATURE_NAMES,
+        "collapsed": COLLAPSED_FEATURE_NAMES,
+    }[fs]
 
 
 def objective_spec(objective: Objective) -> dict[str, Any]:
     """JSON form of a named objective."""
-    return {"name": objective.name, "beta": objective.beta, "form": objective.form,
-            "flow_aggregate": objective.flow_aggregate, "weighting": objective.weighting}
+    return {
+        "name": objective.name,
+        "beta": objective.beta,
+        "form": objective.form,
+        "flow_aggregate": objective.flow_aggregate,
+        "weighting": objective.weighting,
+    }
 
 
 def objective_from_spec(spec: dict[str, Any]) -> Objective:
     """The objective of :func:`objective_spec`."""
     try:
-        return make_objective(spec["name"], beta=spec.get("beta"), form=spec.get("form", "mean"),
-                              flow_aggregate=spec.get("flow_aggregate", "max"),
-                              weighting=spec.get("weighting", "flow"))
+        return make_objective(
+            spec["name"],
+            beta=spec.get("beta"),
+            form=spec.get("form", "mean"),
+            flow_aggregate=spec.get("flow_aggregate", "max"),
+            weighting=spec.get("weighting", "flow"),
+        )
     except (KeyError, TypeError) as exc:
         raise FormatError(f"objective spec {spec!r} is malformed ({exc})", field="objective") from None
 
 
-def policy_to_dict(net: NeuroRiskNet, *, objective: Objective, iterations: int,
-                   training: dict[str, Any] | None = None) -> dict[str, Any]:
+def policy_to_dict(
+    net: NeuroRiskNet, *, objective: Objective, iterations: int, training: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The JSON document of a policy (see the module docstring)."""
     from kplane import __version__
 
-    state = {k: {"shape": list(v.shape), "data": [float(a) for a in v.detach().double().flatten().tolist()]}
-             for k, v in net.state_dict().items()}
+    state = {
+        k: {"shape": list(v.shape), "data": [float(a) for a in v.detach().double().flatten().tolist()]}
+        for k, v in net.state_dict().items()
+    }
     return {
         "schema": POLICY_SCHEMA,
         "schema_version": POLICY_SCHEMA_VERSION,
@@ -104,24 +121,34 @@ def policy_from_dict(data: Any, *, path: str | Path | None = None) -> tuple[Neur
     """
     if not isinstance(data, dict) or data.get("schema") != POLICY_SCHEMA:
         got = data.get("schema") if isinstance(data, dict) else type(data).__name__
-        raise FormatError(f"not a NeuroRisk policy: schema is {got!r}, expected {POLICY_SCHEMA!r}",
-                          file=path, field="schema")
+        raise FormatError(
+            f"not a NeuroRisk policy: schema is {got!r}, expected {POLICY_SCHEMA!r}",
+            file=path,
+            field="schema",
+        )
     version = data.get("schema_version")
     if version != POLICY_SCHEMA_VERSION:
         raise SchemaVersionError(
             f"policy schema version {version!r} is not supported; this kplane reads version "
             f"{POLICY_SCHEMA_VERSION} (written by kplane {data.get('kplane_version', '?')})",
-            file=path, field="schema_version")
+            file=path,
+            field="schema_version",
+        )
     for key in ("method", "hidden", "state", "objective", "features"):
         if key not in data:
             raise FormatError(f"policy lacks its {key!r} part", file=path, field=key)
     method = data["method"]
     if method not in METHOD_SPEC:
-        raise FormatError(f"unknown method {method!r}; valid: {', '.join(METHOD_SPEC)}", file=path, field="method")
+        raise FormatError(
+            f"unknown method {method!r}; valid: {', '.join(METHOD_SPEC)}", file=path, field="method"
+        )
     if list(data["features"]) != list(feature_names(method)) or float(data.get("x_cap", X_CAP)) != X_CAP:
         raise FormatError(
             f"policy was trained on features {data['features']} (x_cap={data.get('x_cap')}); this kplane "
-            f"computes {list(feature_names(method))} (x_cap={X_CAP})", file=path, field="features")
+            f"computes {list(feature_names(method))} (x_cap={X_CAP})",
+            file=path,
+            field="features",
+        )
     hidden = data["hidden"]
     if not isinstance(hidden, int) or hidden < 1:
         raise FormatError(f"hidden must be a positive integer, got {hidden!r}", file=path, field="hidden")
@@ -133,12 +160,16 @@ def policy_from_dict(data: Any, *, path: str | Path | None = None) -> tuple[Neur
         if not isinstance(entry, dict) or "data" not in entry or "shape" not in entry:
             raise FormatError(f"policy lacks parameter {name!r}", file=path, field="state")
         if list(entry["shape"]) != list(ref.shape) or len(entry["data"]) != ref.numel():
-            raise FormatError(f"parameter {name!r} has shape {entry['shape']}, expected {list(ref.shape)}",
-                              file=path, field="state")
+            raise FormatError(
+                f"parameter {name!r} has shape {entry['shape']}, expected {list(ref.shape)}",
+                file=path,
+                field="state",
+            )
         vals = entry["data"]
         if not all(isinstance(v, int | float) and math.isfinite(v) for v in vals):
-            raise FormatError(f"parameter {name!r} holds a non-finite or non-numeric value", file=path,
-                              field="state")
+            raise FormatError(
+                f"parameter {name!r} holds a non-finite or non-numeric value", file=path, field="state"
+            )
         state[name] = torch.tensor(vals, dtype=ref.dtype).reshape(ref.shape)
     net.load_state_dict(state)
     net.eval()

@@ -36,8 +36,16 @@ def available_memory() -> int:
         return 8 << 30
 
 
-def step_bytes(graph: InstanceGraph, hidden: int, chunk: int, *, units: int, training: bool = False,
-               iterations: int = 1, checkpointing: bool = False) -> int:
+def step_bytes(
+    graph: InstanceGraph,
+    hidden: int,
+    chunk: int,
+    *,
+    units: int,
+    training: bool = False,
+    iterations: int = 1,
+    checkpointing: bool = False,
+) -> int:
     """Estimated bytes of the policy intermediates with ``chunk`` scenarios per chunk."""
     item = 4 if graph.dtype.itemsize <= 4 else 8
     per = units * hidden * item * _LIVE_TENSORS
@@ -47,8 +55,17 @@ def step_bytes(graph: InstanceGraph, hidden: int, chunk: int, *, units: int, tra
     return per * chunk
 
 
-def plan_chunk(graph: InstanceGraph, hidden: int, chunk: int | None, *, units: int, training: bool = False,
-               iterations: int = 1, checkpointing: bool = False, budget: int | None = None) -> int | None:
+def plan_chunk(
+    graph: InstanceGraph,
+    hidden: int,
+    chunk: int | None,
+    *,
+    units: int,
+    training: bool = False,
+    iterations: int = 1,
+    checkpointing: bool = False,
+    budget: int | None = None,
+) -> int | None:
     """The chunk size to use (None = all scenarios at once), or a clear error when nothing fits.
 
     Parameters
@@ -78,11 +95,15 @@ def plan_chunk(graph: InstanceGraph, hidden: int, chunk: int | None, *, units: i
         need = step_bytes(graph, hidden, min(int(chunk), q), **kw)
         if need > limit:
             fit = _largest(graph, hidden, limit, **kw)
-            hint = (f"use a chunk size of at most {fit} scenarios" if fit else
-                    "no chunk size fits: free memory" + ("" if checkpointing or not training else
-                                                        " or enable gradient checkpointing"))
+            hint = (
+                f"use a chunk size of at most {fit} scenarios"
+                if fit
+                else "no chunk size fits: free memory"
+                + ("" if checkpointing or not training else " or enable gradient checkpointing")
+            )
             raise InvalidParameterError(
-                f"instance {graph.instance.name!r} ({graph.n_pairs} (edge, tunnel) pairs, {q} scenarios) needs "
+                f"instance {graph.instance.name!r} ({graph.n_pairs} (edge, tunnel) pairs, {q} scenarios) "
+                f"needs "
                 f"about {need / gib:.2f} GiB per step with chunk size {chunk}, but {limit / gib:.2f} GiB are "
                 f"available; {hint}"
             )
@@ -94,7 +115,8 @@ def plan_chunk(graph: InstanceGraph, hidden: int, chunk: int | None, *, units: i
     if fit == 0:
         need = step_bytes(graph, hidden, 1, **kw)
         raise InvalidParameterError(
-            f"instance {graph.instance.name!r} ({graph.n_pairs} (edge, tunnel) pairs, {q} scenarios) needs about "
+            f"instance {graph.instance.name!r} ({graph.n_pairs} (edge, tunnel) pairs, {q} scenarios) "
+            f"needs about "
             f"{need / gib:.2f} GiB per step even with chunk size 1, over the {limit / gib:.2f} GiB allowed"
             + ("; enable gradient checkpointing" if training and not checkpointing else "")
         )

@@ -47,15 +47,29 @@ __all__ = [
     "scenario_chunks",
 ]
 
-FEATURE_NAMES = ("survival", "flow_loss", "scenario_loss", "split_ratio", "bottleneck_margin",
-                 "capacity", "demand", "share")
+FEATURE_NAMES = (
+    "survival",
+    "flow_loss",
+    "scenario_loss",
+    "split_ratio",
+    "bottleneck_margin",
+    "capacity",
+    "demand",
+    "share",
+)
 """The eight reservation features in Table 1 order (risk, physics, saturation)."""
 
 SCALING_FEATURE_NAMES = ("survival", "flow_loss", "scenario_loss", "split_ratio", "scale")
 """The five features of the scaling ablations (GS, LS)."""
 
-COLLAPSED_FEATURE_NAMES = ("survival", "flow_loss", "scenario_loss", "split_ratio", "scale",
-                           "tunnel_failure_prob")
+COLLAPSED_FEATURE_NAMES = (
+    "survival",
+    "flow_loss",
+    "scenario_loss",
+    "split_ratio",
+    "scale",
+    "tunnel_failure_prob",
+)
 """The features of the scenario-collapsing baseline (healthy scenario only)."""
 
 X_CAP = 2.0
@@ -116,8 +130,25 @@ class Features:
         """The features cast to ``dtype`` (self when already of that type)."""
         if self.static.dtype == dtype:
             return self
-        return Features(tuple(r.to(dtype) for r in self.risk), self.static.to(dtype), self.weights.to(dtype),
-                        self.unit_tunnel, self.losses, self.scen_losses)
+        return Features(
+            tuple(r.to(dtype) for r in self.risk),
+            self.static.to(dtype),
+            self.weights.to(dtype),
+            self.unit_tunnel,
+            self.losses,
+            self.scen_losses,
+        )
+
+    def select_scenarios(self, cols: torch.Tensor) -> Features:
+        """The features restricted to scenarios ``cols`` (losses kept whole)."""
+        return Features(
+            tuple(r[:, cols] for r in self.risk),
+            self.static,
+            self.weights[:, cols],
+            self.unit_tunnel,
+            self.losses,
+            self.scen_losses,
+        )
 
     def dense(self, chunk: int | None = None) -> torch.Tensor:
         """(U, Q, R + S) features, assembled scenario chunk by scenario chunk."""
@@ -131,8 +162,14 @@ class Features:
         return torch.cat(parts, dim=1)
 
 
-def perceive(graph: InstanceGraph, decision: Decision, objective: Objective, method: str,
-             *, survival_units: torch.Tensor | None = None) -> Features:
+def perceive(
+    graph: InstanceGraph,
+    decision: Decision,
+    objective: Objective,
+    method: str,
+    *,
+    survival_units: torch.Tensor | None = None,
+) -> Features:
     """Compute the features of ``decision`` (the Perceive step).
 
     Parameters

@@ -5,11 +5,11 @@ r"""The shared update policy Φ: a 2-layer ReLU MLP applied to every (unit, scen
     Φ(φ) = W_2\,\mathrm{relu}(W_1 φ + b_1) + b_2,\qquad
     \mathrm{agg}_u = \sum_q w_{u,q}\, Φ(φ_{u,q})
 
-Because only the risk part of ``φ`` depends on the scenario, ``W_1 φ = W_1^{risk} φ^{risk}_{u,q} +
-W_1^{static} φ^{static}_u`` and, ``W_2`` being linear, ``Σ_q w Φ = W_2 Σ_q w\,\mathrm{relu}(\cdot) +
-b_2 Σ_q w``. :meth:`UpdatePolicy.aggregate` evaluates exactly this, scenario chunk by chunk, without
-ever building the ``(U, Q, 8)`` feature tensor, and skips (unit, scenario) entries of weight 0
-(the non-tail scenarios of CVaR, all but the worst of FFC, all but one per flow for quantiles).
+``W_2`` being linear, ``Σ_q w Φ = W_2 Σ_q w\,\mathrm{relu}(W_1 φ + b_1) + b_2 Σ_q w``:
+:meth:`UpdatePolicy.aggregate` evaluates the hidden layer with one matrix product per scenario chunk
+(in scenario-major layout, so that the weighted sum over scenarios is one more product) and applies
+``W_2`` once per unit. It skips (unit, scenario) entries of weight 0 — the non-tail scenarios of
+CVaR, all but the worst of FFC, all but one scenario per flow for quantiles.
 :meth:`UpdatePolicy.aggregate_dense` is the literal form (used to test the factored one).
 
 Shapes: ``risk`` parts (U, Q) or (1, Q); ``static`` (U, S); ``weights`` (U, Q) or (1, Q); output
@@ -26,7 +26,7 @@ from kplane.te.neural._physics import Features, scenario_chunks
 __all__ = ["UpdatePolicy"]
 
 SPARSE_DENSITY = 0.35
-"""Below this fraction of non-zero weights, :meth:`UpdatePolicy.aggregate` works on the non-zeros only."""
+"""Below this fraction of non-zero per-unit weights, :meth:`UpdatePolicy.aggregate` gathers the non-zeros."""
 
 
 class UpdatePolicy(nn.Module):
@@ -58,10 +58,13 @@ class UpdatePolicy(nn.Module):
         with torch.no_grad():
             for lin, gain in ((self.lin1, 1.0), (self.lin2, 0.1)):
                 bound = gain / float(lin.in_features) ** 0.5
-                lin.weight.copy_(torch.rand(lin.weight.shape, generator=generator, dtype=lin.weight.dtype)
-                                 * 2 * bound - bound)
-                lin.bias.copy_(torch.rand(lin.bias.shape, generator=generator, dtype=lin.bias.dtype)
-                               * 2 * bound - bound)
+                lin.weight.copy_(
+                    torch.rand(lin.weight.shape, generator=generator, dtype=lin.weight.dtype) * 2 * bound
+                    - bound
+                )
+                lin.bias.copy_(
+                    torch.rand(lin.bias.shape, generator=generator, dtype=lin.bias.dtype) * 2 * bound - bound
+                )
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Φ on a (..., n_in) tensor → (..., n_out)."""
@@ -76,7 +79,7 @@ class UpdatePolicy(nn.Module):
         return out + torch.einsum("uq,uqo->uo", w, self(dense))
 
     def aggregate(self, feats: Features, chunk: int | None = None) -> torch.Tensor:
-        """``Σ_q w_{u,q} Φ(φ_{u,q})`` (U, n_out), factored and chunked (see the module docstring).
+        """``Σ_q w_{u,q} Φ(φ_{u,q})`` (U, n_out), skipping zero weights, chunked (module docstring).
 
         Parameters
         ----------
@@ -84,48 +87,59 @@ class UpdatePolicy(nn.Module):
         chunk : int, optional
             Scenarios per chunk (dense path) or ``chunk × U`` non-zero entries per chunk (sparse path).
         """
-        w1 = self.lin1.weight
-        wr, ws = w1[:, : self.n_risk], w1[:, self.n_risk :]
-        base = torch.addmm(self.lin1.bias, feats.static, ws.T)  # (U, H)
         u, q = feats.n_units, feats.n_scenarios
         w = feats.weights
         wsum = w.sum(dim=1).expand(u)
-        nz = w != 0
-        density = float(nz.float().mean())
-        if density < SPARSE_DENSITY and q > 1:
-            acc = self._aggregate_sparse(feats, base, wr, nz, chunk)
+        if w.shape[0] == 1:
+            cols = torch.nonzero(w[0]).flatten()
+            sub = feats if cols.numel() == q else feats.select_scenarios(cols)
+            acc = self._aggregate_dense(sub, chunk)
+        elif float((w != 0).float().mean()) < SPARSE_DENSITY:
+            acc = self._aggregate_sparse(feats, chunk)
         else:
-            acc = base.new_zeros(u, self.hidden)
-            for sl in scenario_chunks(q, chunk):
-                h = base.unsqueeze(1).expand(u, sl.stop - sl.start, self.hidden).clone()
-                for j, r in enumerate(feats.risk):
-                    h.addcmul_(r[:, sl].unsqueeze(-1), wr[:, j])
-                h = torch.relu(h)
-                wc = w[:, sl]
-                if wc.shape[0] == 1:
-                    acc = acc + torch.einsum("q,uqh->uh", wc[0], h)
-                else:
-                    acc = acc + torch.einsum("uq,uqh->uh", wc, h)
+            acc = self._aggregate_dense(feats, chunk)
         return torch.addmm(wsum.unsqueeze(1) * self.lin2.bias, acc, self.lin2.weight.T)
 
-    def _aggregate_sparse(self, feats: Features, base: torch.Tensor, wr: torch.Tensor, nz: torch.Tensor,
-                          chunk: int | None) -> torch.Tensor:
+    def _with_bias_column(self, static: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Static features with a column of ones, and ``[W_1 | b_1]^T``: the bias rides in the product."""
+        ones = static.new_ones(static.shape[0], 1)
+        return torch.cat([static, ones], dim=1), torch.cat(
+            [self.lin1.weight, self.lin1.bias.unsqueeze(1)], 1
+        ).T
+
+    def _aggregate_dense(self, feats: Features, chunk: int | None) -> torch.Tensor:
+        """``Σ_q w relu(W_1 φ + b_1)`` (U, H): one GEMM per chunk in (scenario, unit) layout."""
+        u, q = feats.n_units, feats.n_scenarios
+        w = feats.weights
+        acc = feats.static.new_zeros(u, self.hidden)
+        static1, w1b = self._with_bias_column(feats.static)
+        for sl in scenario_chunks(q, chunk):
+            qc = sl.stop - sl.start
+            if qc == 0:
+                continue
+            cols = [r[:, sl].T.expand(qc, u).unsqueeze(-1) for r in feats.risk]
+            cols.append(static1.unsqueeze(0).expand(qc, u, static1.shape[1]))
+            x = torch.cat(cols, dim=-1).reshape(qc * u, self.n_in + 1)
+            h = torch.relu_(torch.mm(x, w1b)).view(qc, u, self.hidden)
+            wc = w[:, sl]
+            if wc.shape[0] == 1:
+                acc = acc + (wc[0] @ h.reshape(qc, u * self.hidden)).view(u, self.hidden)
+            else:
+                acc = acc + (h * wc.T.unsqueeze(-1)).sum(dim=0)
+        return acc
+
+    def _aggregate_sparse(self, feats: Features, chunk: int | None) -> torch.Tensor:
+        """The same over the non-zero (unit, scenario) weights only (per-unit weights)."""
         u = feats.n_units
-        if nz.shape[0] == 1:
-            qs = torch.nonzero(nz[0]).flatten()
-            units = torch.arange(u).repeat_interleave(qs.numel())
-            scen = qs.repeat(u)
-        else:
-            units, scen = torch.nonzero(nz, as_tuple=True)
-        acc = base.new_zeros(u, self.hidden)
+        units, scen = torch.nonzero(feats.weights != 0, as_tuple=True)
+        acc = feats.static.new_zeros(u, self.hidden)
+        static1, w1b = self._with_bias_column(feats.static)
         n = units.numel()
-        step = n if chunk is None else max(1, chunk * u)
+        step = max(n, 1) if chunk is None else max(1, chunk * u)
         for a in range(0, n, step):
             uu, qq = units[a : a + step], scen[a : a + step]
-            h = base[uu]
-            for j, r in enumerate(feats.risk):
-                rv = r[uu, qq] if r.shape[0] != 1 else r[0, qq]
-                h = torch.addcmul(h, rv.unsqueeze(-1), wr[:, j])
-            wv = feats.weights[uu, qq] if feats.weights.shape[0] != 1 else feats.weights[0, qq]
-            acc = acc.index_add(0, uu, torch.relu(h) * wv.unsqueeze(-1))
+            cols = [(r[uu, qq] if r.shape[0] != 1 else r[0, qq]).unsqueeze(-1) for r in feats.risk]
+            cols.append(static1[uu])
+            h = torch.relu_(torch.mm(torch.cat(cols, dim=-1), w1b))
+            acc = acc.index_add(0, uu, h * feats.weights[uu, qq].unsqueeze(-1))
         return acc

@@ -53,12 +53,17 @@ def rank_weights(values: torch.Tensor, prob: torch.Tensor, mask: Mask) -> torch.
         cum = torch.cumsum(sp, dim=-1)
         prev = cum - sp
         rank = torch.arange(values.shape[-1], device=values.device).expand_as(values)
-        w = torch.as_tensor(mask.weights(torch, sp, cum, prev, rank, order)).to(values.dtype).expand_as(values)
+        w = (
+            torch.as_tensor(mask.weights(torch, sp, cum, prev, rank, order))
+            .to(values.dtype)
+            .expand_as(values)
+        )
         return torch.zeros_like(values).scatter(-1, order, w)
 
 
-def risk_weights(objective: Objective, graph: InstanceGraph, losses: torch.Tensor,
-                 scen_losses: torch.Tensor) -> torch.Tensor:
+def risk_weights(
+    objective: Objective, graph: InstanceGraph, losses: torch.Tensor, scen_losses: torch.Tensor
+) -> torch.Tensor:
     """Risk weights: (1, Q) for scenario-level objectives, (T, Q) per tunnel for flow-level ones."""
     if objective.level == "scenario":
         return rank_weights(scen_losses, graph.prob, objective.mask).unsqueeze(0)

@@ -1,8 +1,9 @@
 """Unsupervised end-to-end training of an unrolled policy (no solver labels).
 
 Loss: the objective of the final allocation (terminal risk), averaged over a batch of instances;
-Adam (cosine-decayed learning rate by default); an epoch visits every training instance once in a seeded order; early stopping on the mean
-validation objective with ``patience`` epochs; the best policy is kept.
+Adam (cosine-decayed learning rate by default); an epoch visits every training instance once in a
+seeded order; early stopping on the mean validation objective with ``patience`` epochs; the best
+policy is kept.
 
 Checkpoints (``torch.save`` of plain containers, loaded with ``weights_only=True``) are written
 atomically after every epoch::
@@ -80,7 +81,9 @@ class TrainSettings:
         if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
             raise InvalidParameterError(f"learning_rate must be finite and > 0, got {self.learning_rate!r}")
         if self.lr_schedule not in LR_SCHEDULES:
-            raise InvalidParameterError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+            raise InvalidParameterError(
+                f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}"
+            )
         if self.chunk_size is not None and self.chunk_size < 1:
             raise InvalidParameterError(f"chunk_size must be >= 1 scenario, got {self.chunk_size!r}")
         if not (isinstance(self.seed, int | np.integer) and self.seed >= 0):
@@ -90,14 +93,22 @@ class TrainSettings:
 Loss = Callable[[NeuroRiskNet, InstanceGraph], torch.Tensor]
 
 
-def terminal_loss(objective: Objective, settings: TrainSettings,
-                  surrogate: Callable[[InstanceGraph, torch.Tensor], torch.Tensor] | None = None) -> Loss:
+def terminal_loss(
+    objective: Objective,
+    settings: TrainSettings,
+    surrogate: Callable[[InstanceGraph, torch.Tensor], torch.Tensor] | None = None,
+) -> Loss:
     """The training loss of one instance: the objective (or ``surrogate``) of the final allocation."""
     cache: dict[int, TerminalObjective] = {}
 
     def loss(net: NeuroRiskNet, graph: InstanceGraph) -> torch.Tensor:
-        x = net.allocate(graph, objective, settings.iterations, chunk=settings.chunk_size,
-                         checkpointing=settings.checkpointing)
+        x = net.allocate(
+            graph,
+            objective,
+            settings.iterations,
+            chunk=settings.chunk_size,
+            checkpointing=settings.checkpointing,
+        )
         if surrogate is not None:
             return surrogate(graph, x)
         key = id(graph)
@@ -108,8 +119,9 @@ def terminal_loss(objective: Objective, settings: TrainSettings,
     return loss
 
 
-def evaluate_mean(net: NeuroRiskNet, graphs: Sequence[InstanceGraph], objective: Objective,
-                  settings: TrainSettings) -> float:
+def evaluate_mean(
+    net: NeuroRiskNet, graphs: Sequence[InstanceGraph], objective: Objective, settings: TrainSettings
+) -> float:
     """Mean true objective of the final allocations over ``graphs`` (no gradient)."""
     if not graphs:
         return float("nan")
@@ -139,12 +151,18 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise FormatError(f"not a NeuroRisk checkpoint ({type(exc).__name__})", file=path) from None
     if not isinstance(data, dict) or data.get("schema") != CHECKPOINT_SCHEMA:
         got = data.get("schema") if isinstance(data, dict) else type(data).__name__
-        raise FormatError(f"not a NeuroRisk checkpoint: schema is {got!r}, expected {CHECKPOINT_SCHEMA!r}",
-                          file=path, field="schema")
+        raise FormatError(
+            f"not a NeuroRisk checkpoint: schema is {got!r}, expected {CHECKPOINT_SCHEMA!r}",
+            file=path,
+            field="schema",
+        )
     if data.get("schema_version") != CHECKPOINT_SCHEMA_VERSION:
         raise SchemaVersionError(
             f"checkpoint schema version {data.get('schema_version')!r} is not supported; this kplane reads "
-            f"version {CHECKPOINT_SCHEMA_VERSION}", file=path, field="schema_version")
+            f"version {CHECKPOINT_SCHEMA_VERSION}",
+            file=path,
+            field="schema_version",
+        )
     return data
 
 
@@ -203,7 +221,8 @@ def train_net(
         for key in ("method", "hidden", "objective"):
             if data.get(key) != meta.get(key):
                 raise InvalidParameterError(
-                    f"checkpoint {ckpt} was written for {key}={data.get(key)!r}, this run has {meta.get(key)!r}"
+                    f"checkpoint {ckpt} was written for {key}={data.get(key)!r}, "
+                    f"this run has {meta.get(key)!r}"
                 )
         net.load_state_dict(data["policy"])
         opt.load_state_dict(data["optimizer"])
@@ -244,13 +263,30 @@ def train_net(
         else:
             bad += 1
         if ckpt is not None:
-            _save_checkpoint(ckpt, {
-                **meta, "settings": asdict(settings), "epoch": epoch + 1, "policy": _state_copy(net),
-                "optimizer": opt.state_dict(), "best_policy": best_state, "best_val": best_val,
-                "best_epoch": best_epoch, "bad_epochs": bad, "history": history, "elapsed_s": elapsed,
-            })
+            _save_checkpoint(
+                ckpt,
+                {
+                    **meta,
+                    "settings": asdict(settings),
+                    "epoch": epoch + 1,
+                    "policy": _state_copy(net),
+                    "optimizer": opt.state_dict(),
+                    "best_policy": best_state,
+                    "best_val": best_val,
+                    "best_epoch": best_epoch,
+                    "bad_epochs": bad,
+                    "history": history,
+                    "elapsed_s": elapsed,
+                },
+            )
         if callback is not None:
             callback(row)
     net.load_state_dict(best_state)
-    return {"history": history, "best_epoch": best_epoch, "best_val": best_val, "train_time_s": elapsed,
-            "epochs_run": len(history), "stopped_early": bad >= settings.patience}
+    return {
+        "history": history,
+        "best_epoch": best_epoch,
+        "best_val": best_val,
+        "train_time_s": elapsed,
+        "epochs_run": len(history),
+        "stopped_early": bad >= settings.patience,
+    }

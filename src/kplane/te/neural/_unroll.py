@@ -72,8 +72,15 @@ class NeuroRiskNet(nn.Module):
         """Latents → feasible allocation."""
         return decide(graph, self.space, state)
 
-    def step(self, graph: InstanceGraph, objective: Objective, state: dict[str, torch.Tensor],
-             *, chunk: int | None = None, survival_units: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def step(
+        self,
+        graph: InstanceGraph,
+        objective: Objective,
+        state: dict[str, torch.Tensor],
+        *,
+        chunk: int | None = None,
+        survival_units: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
         """One Generate → Perceive → Update step; returns the new latents."""
         decision = self.generate(graph, state)
         feats = perceive(graph, decision, objective, self.feature_set, survival_units=survival_units)
@@ -86,9 +93,16 @@ class NeuroRiskNet(nn.Module):
         return {"z": state["z"] + out[:, 0]}
 
     # ------------------------------------------------------------------ unrolled
-    def forward(self, graph: InstanceGraph, objective: Objective, iterations: int = 7, *,
-                chunk: int | None = None, checkpointing: bool = False,
-                trace: list[torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+    def forward(
+        self,
+        graph: InstanceGraph,
+        objective: Objective,
+        iterations: int = 7,
+        *,
+        chunk: int | None = None,
+        checkpointing: bool = False,
+        trace: list[torch.Tensor] | None = None,
+    ) -> dict[str, torch.Tensor]:
         """Run ``iterations`` steps from zero latents; returns the final latents.
 
         Parameters
@@ -113,9 +127,15 @@ class NeuroRiskNet(nn.Module):
         keys = sorted(state)
         for _ in range(int(iterations)):
             if checkpointing and torch.is_grad_enabled():
+
                 def run(*vals: torch.Tensor) -> tuple[torch.Tensor, ...]:
-                    new = self.step(graph, objective, dict(zip(keys, vals, strict=True)), chunk=chunk,
-                                    survival_units=y_units)
+                    new = self.step(
+                        graph,
+                        objective,
+                        dict(zip(keys, vals, strict=True)),
+                        chunk=chunk,
+                        survival_units=y_units,
+                    )
                     return tuple(new[k] for k in keys)
 
                 vals = grad_checkpoint(run, *(state[k] for k in keys), use_reentrant=False)
@@ -126,8 +146,9 @@ class NeuroRiskNet(nn.Module):
                 trace.append(clip_allocation(self.generate(graph, state).x).detach())
         return state
 
-    def allocate(self, graph: InstanceGraph, objective: Objective, iterations: int = 7,
-                 **kwargs: Any) -> torch.Tensor:
+    def allocate(
+        self, graph: InstanceGraph, objective: Objective, iterations: int = 7, **kwargs: Any
+    ) -> torch.Tensor:
         """Clipped split ratios (T,) of the active tunnels after ``iterations`` steps (differentiable)."""
         state = self(graph, objective, iterations, **kwargs)
         return clip_allocation(self.generate(graph, state).x)

@@ -1,0 +1,74 @@
+"""`kplane te optimize`, `kplane te train`, `kplane reproduce neurorisk` (argument handling)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from kplane.cli.main import app
+from kplane.errors import InvalidParameterError, SchemaVersionError
+
+runner = CliRunner()
+TINY = ["--topology", "abilene", "--failure-model", "link", "--weibull-scale", "0.01", "--cutoff", "1e-3",
+        "--target-load", "1.5"]
+
+
+def _json(result) -> dict:
+    assert result.exit_code == 0, (result.output, result.exception)
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def policy(tmp_path_factory):
+    out = tmp_path_factory.mktemp("pol") / "tiny.json"
+    res = runner.invoke(app, ["te", "train", "--network", "abilene", "--tms", "0", "--val-tms", "1", "--loads", "1",
+                              "--configs", "1e-2/0.01", "--epochs", "1", "--hidden", "8", "--iterations", "2",
+                              "--objective", "teavar", "-o", str(out), "--json"])
+    summary = _json(res)
+    assert summary["n_train"] == 1 and summary["epochs_run"] == 1
+    assert out.is_file() and out.with_name("tiny.card.json").is_file()
+    return out
+
+
+def test_optimize_with_policy_and_solver(policy, tmp_path) -> None:
+    alloc = tmp_path / "a.json"
+    out = _json(runner.invoke(app, ["te", "optimize", *TINY, "--policy", str(policy), "--iterations", "3",
+                                    "--threads", "1", "--compare-solver", "--allocation-out", str(alloc), "--json"]))
+    for key in ("objective_value", "throughput", "time_s", "relative_error"):
+        assert key in out
+    assert out["iterations"] == 3 and out["max_utilisation"] <= 1.0
+    assert json.loads(alloc.read_text())["n_tunnels"] == out["n_tunnels"]
+
+
+@pytest.mark.parametrize("method", ["sp", "ecmp"])
+def test_optimize_baselines(method: str) -> None:
+    out = _json(runner.invoke(app, ["te", "optimize", *TINY, "--method", method, "--objective", "expected",
+                                    "--json"]))
+    assert out["method"] == method and 0 <= out["objective_value"] <= 1
+
+
+def test_optimize_refuses_nan_and_wrong_method(policy) -> None:
+    res = runner.invoke(app, ["te", "optimize", *TINY, "--method", "sp", "--demand-scale", "nan"])
+    assert isinstance(res.exception, InvalidParameterError) and "finite" in str(res.exception)
+    res = runner.invoke(app, ["te", "optimize", *TINY, "--method", "ls", "--policy", str(policy)])
+    assert isinstance(res.exception, InvalidParameterError) and "trained for method 'gr'" in str(res.exception)
+    res = runner.invoke(app, ["te", "optimize", *TINY, "--method", "br"])
+    assert isinstance(res.exception, InvalidParameterError) and "no bundled policy" in str(res.exception)
+
+
+def test_optimize_refuses_other_schema(policy, tmp_path) -> None:
+    doc = json.loads(policy.read_text())
+    doc["schema_version"] = 7
+    bad = tmp_path / "old.json"
+    bad.write_text(json.dumps(doc))
+    res = runner.invoke(app, ["te", "optimize", *TINY, "--policy", str(bad)])
+    assert isinstance(res.exception, SchemaVersionError) and "version 7" in str(res.exception)
+
+
+def test_reproduce_argument_checks() -> None:
+    res = runner.invoke(app, ["reproduce", "neurorisk", "--table", "5"])
+    assert isinstance(res.exception, InvalidParameterError)
+    res = runner.invoke(app, ["reproduce", "neurorisk"])
+    assert isinstance(res.exception, InvalidParameterError) and "exactly one" in str(res.exception)
