@@ -33,6 +33,7 @@ demo: $(STAMP)
 		--candidates 30 --duration 1000
 	$(BIN)/kplane te solve --topology abilene --cutoff 1e-4 --objective teavar --beta 0.99 \
 		--allocation-out demo-te-allocation.json
+	$(BIN)/kplane te optimize --topology abilene --cutoff 1e-4 --objective teavar --target-load 1.0 --compare-solver
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

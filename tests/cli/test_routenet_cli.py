@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -238,3 +239,49 @@ def test_predict_errors(monkeypatch, capsys, trained, tmp_path) -> None:
         monkeypatch, capsys, "predict", "--scenario", str(path), "--model", str(tmp_path / "none.pt")
     )
     assert code == 2 and "none.pt" in err
+
+
+def test_train_on_a_kplane_dataset_uses_its_split_labels(monkeypatch, capsys, tmp_path) -> None:
+    from kplane.datasets import DatasetSpec, generate
+
+    spec = DatasetSpec.from_dict(
+        {
+            "name": "rn-cli",
+            "seed": 3,
+            "samples_per_topology": 2,
+            "shard_size": 2,
+            "simulation": {"duration": 100.0, "warmup": 10.0},
+            "traffic": {"intensity": [6.0, 10.0]},
+            "routing": {"variants": 1},
+            "topologies": [
+                {"generator": "waxman", "n_nodes": [5, 6], "count": 2, "split": "train"},
+                {"generator": "waxman", "n_nodes": [5, 6], "count": 1, "split": "validation"},
+                {"generator": "waxman", "n_nodes": [7, 7], "count": 1, "split": "test"},
+            ],
+        }
+    )
+    generate(spec, tmp_path / "ds", workers=1)
+    out = tmp_path / "k.pt"
+    code, stdout, err = run_main(
+        monkeypatch,
+        capsys,
+        "routenet",
+        "train",
+        "--data",
+        str(tmp_path / "ds"),
+        "-o",
+        str(out),
+        "--max-steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--json",
+        *TINY,
+    )
+    assert code == 0, err
+    card = json.loads(stdout)
+    ds = card["training"]["dataset"]
+    assert ds["format"] == "kplane" and ds["n_samples"] == 4  # the 'train' split only
+    assert ds["validation"] == {"held_out": "the dataset's validation split", "n_samples": 2}
+    manifest = (tmp_path / "ds" / "manifest.json").read_bytes()
+    assert ds["manifest_hash"] == hashlib.sha256(manifest).hexdigest()

@@ -190,3 +190,35 @@ def test_bad_hyper_parameters(kw: dict, match: str) -> None:
 def test_bad_heads(heads, match: str) -> None:
     with pytest.raises(InvalidParameterError, match=match):
         RouteNetMultiHead(heads=heads, path_features=1, link_features=1)
+
+
+def literal_algorithm_1(net: RouteNet, xp: torch.Tensor, xl: torch.Tensor, batch) -> torch.Tensor:
+    """Algorithm 1 written literally: Python loops over paths and links, torch's own GRUCell."""
+    h_p, h_l = net.initial_states(xp, xl)
+    paths = [batch.path_links[i][batch.path_mask[i]].tolist() for i in range(batch.n_paths)]
+    for _ in range(net.iterations):
+        new_p, m = [], torch.zeros(batch.n_links, net.path_dim)
+        for i, links in enumerate(paths):
+            h = h_p[i : i + 1]
+            for link in links:
+                h = net.path_rnn(h_l[link : link + 1], h)
+                m[link] += h[0]
+            new_p.append(h)
+        h_p = torch.cat(new_p)
+        h_l = net.link_update(m, h_l)
+    return h_p
+
+
+def test_vectorised_model_equals_the_literal_algorithm(labelled) -> None:
+    samples = labelled(2, n=6)
+    net, scaler = setup_net(samples, iterations=3)
+    batch = collate(samples)
+    xp, xl = scaler.transform(batch)
+    plan = RoutingPlan.from_batch(batch)
+    want = literal_algorithm_1(net.networks[0], xp, xl, batch)
+    with torch.no_grad():
+        fast = net.networks[0].encode(xp, xl, plan)
+        slow = literal_algorithm_1(net.networks[0], xp, xl, batch)
+    got = net.networks[0].encode(xp, xl, plan)
+    assert torch.allclose(got, want, atol=1e-5)
+    assert torch.allclose(fast, slow, atol=1e-5)

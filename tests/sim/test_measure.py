@@ -12,7 +12,7 @@ from kplane.sim._stats import N_STATS, flushed_batches
 def make(n_paths=1, n_bins=4, n_batches=3):
     st = np.zeros((n_paths, N_STATS))
     st[:, 4], st[:, 5] = np.inf, -np.inf
-    return dict(st=st, p_batch=np.zeros(n_paths, np.int64), hist=np.zeros(n_paths * n_bins, np.uint32),
+    return dict(st=st, p_batch=np.zeros(n_paths, np.int64), hist=np.zeros(n_paths * n_bins, np.uint16),
                 spill=np.zeros(n_paths * n_bins, np.int64), b_sum=np.zeros(n_paths * n_batches),
                 b_cnt=np.zeros(n_paths * n_batches, np.int64))
 
@@ -39,8 +39,8 @@ def test_moments_and_batches_with_late_packets():
 
 def test_histogram_counters_spill_exactly():
     acc = make()
-    acc["hist"][1] = np.uint32(0xFFFFFFFF)  # bin 1 covers ln d in [1, 2)
+    acc["hist"][1] = np.uint16(0xFFFF)  # bin 1 covers ln d in [1, 2)
     add(acc, np.e**1.5, 0)
     add(acc, np.e**1.5, 0)
     total = acc["hist"].astype(np.int64) + acc["spill"]
-    assert total[1] == 0xFFFFFFFF + 2
+    assert total[1] == 0xFFFF + 2 and acc["spill"][1] == 0xFFFF

@@ -65,8 +65,9 @@ def fig3_cmd(
     capacities: str = typer.Option(
         "10kbps,40kbps",
         "--capacities",
-        help="Capacities drawn per link (seed 0): rates such as '10kbps,40kbps' (paper) or 'routenet'.",
+        help="Capacities drawn per link: rates such as '10kbps,40kbps' (paper) or 'routenet'.",
     ),
+    capacity_seed: int = typer.Option(0, "--capacity-seed", help="Seed of the capacity draw."),
     seed: int = typer.Option(0, "--seed", "-s", help="Root seed (traffic, candidates, simulations)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Simulations run in parallel."),
     out: Path = typer.Option(Path("results/fig3"), "--out", "-o", help="Output folder (resumable)."),
@@ -87,6 +88,7 @@ def fig3_cmd(
     cfg = Fig3Config(
         topology=topology,
         capacities=capacities,
+        capacity_seed=capacity_seed,
         intensities=intensities,
         n_tms=n_tms,
         n_candidates=n_cand,
@@ -154,8 +156,9 @@ def table2_cmd(
     capacities: str = typer.Option(
         "10kbps,40kbps",
         "--capacities",
-        help="Capacities drawn per link (seed 0): rates such as '10kbps,40kbps' (paper) or 'routenet'.",
+        help="Capacities drawn per link: rates such as '10kbps,40kbps' (paper) or 'routenet'.",
     ),
+    capacity_seed: int = typer.Option(0, "--capacity-seed", help="Seed of the capacity draw."),
     seed: int = typer.Option(0, "--seed", "-s", help="Root seed."),
     out: Path = typer.Option(Path("results/table2"), "--out", "-o", help="Output folder (resumable)."),
     quick: bool = typer.Option(False, "--quick", help="Demo size: 2 scenarios, 10 routings, 1000 s."),
@@ -175,6 +178,7 @@ def table2_cmd(
     cfg = Table2Config(
         topology=topology,
         capacities=capacities,
+        capacity_seed=capacity_seed,
         intensity=ti,
         n_scenarios=n_sc,
         max_tries=max_tries,

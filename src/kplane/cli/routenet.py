@@ -76,7 +76,8 @@ def train_cmd(
     out: Path = typer.Option(..., "-o", "--out", help="Model file to write (checkpoint + model card)."),
     val: Path | None = typer.Option(None, "--val", help="Validation data (early stopping, card metrics)."),
     val_fraction: float = typer.Option(
-        0.1, "--val-fraction", help="Without --val: share of --data held out for validation (0 = none)."
+        0.1, "--val-fraction", help="Without --val (and without a validation split in a kplane dataset): "
+        "share of --data held out for validation (0 = none)."
     ),
     epochs: int = typer.Option(100, "--epochs", help="Passes over the training data (upper bound)."),
     max_steps: int | None = typer.Option(None, "--max-steps", help="Stop after this many steps."),
@@ -102,18 +103,30 @@ def train_cmd(
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads (default: torch's)."),
     json_out: bool = typer.Option(False, "--json", help="Print the model card as JSON."),
 ) -> None:
-    """Train RouteNet on labelled scenarios; resumable (--resume) and deterministic (--seed)."""
+    """Train RouteNet on labelled scenarios; resumable (--resume) and deterministic (--seed).
+
+    A kplane dataset is used by its split labels: training on "train", validating on "validation"
+    (unless --val is given), never touching "test".
+    """
     from kplane.datasets import split_dataset
     from kplane.routenet import RouteNetModel
 
     train_ds = open_dataset(data)
     val_ds = open_dataset(val) if val is not None else None
+    held_out = ""
+    if getattr(train_ds, "format", None) == "kplane":
+        # a kplane dataset carries its spec's split labels: train on "train", never on "test"
+        parts = split_dataset(train_ds, by="label")
+        train_ds = parts.train
+        if val_ds is None and len(parts.validation) > 0:
+            val_ds, held_out = parts.validation, "the dataset's validation split"
     if val_ds is None and val_fraction > 0:
         if not 0 < val_fraction < 1:
             raise InvalidParameterError(f"--val-fraction must be in [0, 1), got {val_fraction}")
         fractions = (1 - val_fraction, val_fraction, 0.0)
         parts = split_dataset(train_ds, by="sample", fractions=fractions, seed=seed)
         train_ds, val_ds = parts.train, parts.validation
+        held_out = f"{val_fraction:g} of the training samples"
         if len(val_ds) == 0:
             val_ds = None
     model = RouteNetModel(
@@ -127,7 +140,9 @@ def train_cmd(
     if val is not None:
         info["validation"] = dataset_fingerprint(val)
     elif val_ds is not None:
-        info["validation"] = {"held_out_fraction": val_fraction, "n_samples": len(val_ds)}
+        info["validation"] = {"held_out": held_out, "n_samples": len(val_ds)}
+        if held_out.startswith(f"{val_fraction:g} "):
+            info["validation"]["held_out_fraction"] = val_fraction
     state = Path(str(out) + ".state")
     if resume and not state.is_file():
         raise InvalidParameterError(f"--resume: no training state at {state} (train without --resume first)")
@@ -169,6 +184,9 @@ def _metrics_table(title: str, m: dict[str, Any]) -> Any:
 def evaluate_cmd(
     data: Path = typer.Option(..., "--data", help="Labelled data: a kplane dataset or a datanet directory."),
     model_path: str = typer.Option("bundled", "--model", help="Model file, or 'bundled'."),
+    split: str | None = typer.Option(
+        None, "--split", help="kplane datasets: evaluate one split only (train, validation or test)."
+    ),
     limit: int | None = typer.Option(None, "--limit", help="Use only the first N samples."),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
@@ -179,6 +197,15 @@ def evaluate_cmd(
 
     model = RouteNetModel.load(model_path, ood="ignore", num_threads=threads)
     ds = open_dataset(data)
+    if split is not None:
+        from kplane.datasets import split_dataset
+
+        names = ("train", "validation", "test")
+        if split not in names:
+            raise InvalidParameterError(f"--split must be one of {', '.join(names)}, got {split!r}")
+        if getattr(ds, "format", None) != "kplane":
+            raise InvalidParameterError("--split needs a kplane dataset (datanet folders have no split labels)")
+        ds = getattr(split_dataset(ds, by="label"), split)
     n = len(ds) if limit is None else min(limit, len(ds))
     pairs = []
     with progress_bar(transient=True) as bar:
@@ -190,6 +217,8 @@ def evaluate_cmd(
             bar.update(task, completed=min(n, s + 16))
     metrics = kpi_metrics(pairs)
     metrics["n_samples"] = n
+    if split is not None:
+        metrics["split"] = split
     if json_out:
         emit_json(metrics)
         return

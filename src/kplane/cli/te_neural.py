@@ -138,29 +138,36 @@ def machine_info() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- optimize
-def load_policy(policy: str, method: str, objective: str) -> tuple[NeuroRiskOptimizer, str]:
-    """The optimizer of ``--policy`` (``bundled`` or a file) for a learned method, and its source."""
-    from kplane.te import make_objective
-    from kplane.te.neural import BUNDLED_POLICIES, NeuroRiskOptimizer, bundled_policy_path
+def load_policy(
+    policy: str, method: str, objective: str, instance: TEInstance | None = None
+) -> tuple[NeuroRiskOptimizer, str]:
+    """The optimizer of ``--policy`` for a learned method, and where it came from.
 
-    if policy != "bundled":
-        opt = NeuroRiskOptimizer.load(policy)
-        if opt.net_.method != method:
-            raise InvalidParameterError(
-                f"policy {policy} was trained for method {opt.net_.method!r}, not {method!r}; pass --method "
-                f"{opt.net_.method}"
-            )
-        return opt, policy
-    if method != "gr":
+    ``bundled`` picks the shipped policy for the instance's network and the objective
+    (:func:`kplane.te.neural.bundled_policy_for`); ``bundled:<name>`` a shipped one by name; anything
+    else is a policy file.
+    """
+    from kplane.te.neural import NeuroRiskOptimizer, bundled_policy_for, bundled_policy_path
+
+    shipped = policy == "bundled" or policy.startswith("bundled:")
+    if method != "gr" and shipped:
         raise InvalidParameterError(
             f"no bundled policy for method {method!r} (bundled policies are NeuroRisk/gr); train one with "
             f"`kplane te train --method {method}` and pass --policy FILE"
         )
-    key = make_objective(objective).name
-    if key not in BUNDLED_POLICIES:
-        key = "expected"
-    path = bundled_policy_path(key)
-    return NeuroRiskOptimizer.load(path), f"bundled:{path.name}"
+    if policy.startswith("bundled:"):
+        path = bundled_policy_path(policy.split(":", 1)[1])
+    elif policy == "bundled":
+        path = bundled_policy_for(objective, instance)
+    else:
+        path = Path(policy)
+    opt = NeuroRiskOptimizer.load(path)
+    if opt.net_.method != method:
+        raise InvalidParameterError(
+            f"policy {path} was trained for method {opt.net_.method!r}, not {method!r}; pass --method "
+            f"{opt.net_.method}"
+        )
+    return opt, (f"bundled:{path.stem}" if shipped else str(path))
 
 
 @te_app.command("optimize")
@@ -195,7 +202,11 @@ def optimize_cmd(
         "flow", "--weighting", help="Flow weights of scenario losses: flow or demand."
     ),
     method: str = typer.Option("neurorisk", "--method", help=METHOD_HELP),
-    policy: str = typer.Option("bundled", "--policy", help="'bundled' or a policy file (kplane te train)."),
+    policy: str = typer.Option(
+        "bundled",
+        "--policy",
+        help="'bundled' (by objective), 'bundled:<name>' (e.g. bundled:ibm-teavar) or a file.",
+    ),
     iterations: int = typer.Option(None, "--iterations", help="Unrolled steps K (default: as trained)."),
     threads: int = typer.Option(None, "--threads", help="CPU threads for torch (default: torch's)."),
     chunk_size: int = typer.Option(None, "--chunk-size", help="Scenarios per chunk (default: automatic)."),
@@ -276,7 +287,7 @@ def optimize_cmd(
             info={"threads": n_threads},
         )
     else:
-        opt, source = load_policy(policy, m, obj.name)
+        opt, source = load_policy(policy, m, obj.name, inst)
         sol = opt.solve(inst, obj, iterations=iterations, chunk_size=chunk_size)
     out: dict[str, Any] = {
         "instance": inst.name,
@@ -550,13 +561,12 @@ def bench_te_cmd(
     if needs and root is None:
         console.print(f"public TE data not found: skipping {', '.join(needs)} (pass --data)")
         names = [n for n in names if n not in needs]
-    opt, source = load_policy(policy, "gr", objective)
     with progress_bar(transient=True) as bar:
         task = bar.add_task("bench te", total=None, rate="")
         rows = run_neurorisk_bench(
             names,
             objective=objective,
-            opt=opt,
+            policy=policy,
             iterations=iterations,
             repeats=repeats,
             time_limit=time_limit,
@@ -565,11 +575,11 @@ def bench_te_cmd(
             progress=lambda msg: bar.update(task, description=msg),
         )
     if json_out:
-        emit_json({"policy": source, "machine": machine_info(), "rows": rows})
+        emit_json({"machine": machine_info(), "rows": rows})
         return
     from rich.table import Table
 
-    table = Table(title=f"NeuroRisk ({source}) vs exact solver, {objective}")
+    table = Table(title=f"NeuroRisk vs the exact solver, {objective} (wall times; cpu = process CPU time)")
     for col in (
         "topology",
         "tunnels",
@@ -582,6 +592,7 @@ def bench_te_cmd(
         "rel. err",
         "speed-up",
         "paper 1 thread",
+        "policy",
     ):
         table.add_column(col)
     for r in rows:
@@ -598,6 +609,7 @@ def bench_te_cmd(
             "-" if err is None else f"{100 * err:.2f}%",
             f"{r['speedup']:.0f}×" if "speedup" in r else "-",
             (r.get("paper") or {}).get("cpu_1_thread", "-"),
+            r["policy"],
         )
     console.print(table)
 
@@ -684,7 +696,7 @@ def _print_reproduction(key: str, res: dict[str, Any]) -> None:
         for c in cols:
             t.add_column(c)
         for r in rows:
-            t.add_row(*[_fmt(r.get(c)) for c in cols])
+            t.add_row(*[_fmt(r.get(c), c) for c in cols])
         console.print(t)
     if "paper" in res:
         console.print(f"paper: {res['paper']}", highlight=False)
@@ -692,7 +704,9 @@ def _print_reproduction(key: str, res: dict[str, Any]) -> None:
         console.print(f"figure: {res['figure']}")
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, key: str = "") -> str:
+    if isinstance(v, float) and "relative_error" in key:
+        return f"{100 * v:.2f}%"
     if isinstance(v, float):
         return f"{v:.4g}"
     return "-" if v is None else str(v)

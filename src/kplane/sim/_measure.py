@@ -4,8 +4,8 @@ The hot per-path state is one 64-byte row of ``p_stats`` (one cache line per pac
 ``[count, Σ(d − d₀), Σ(d − d₀)², Σ ln d, min d, max d, Σd and count of the current batch]``, with
 ``d₀`` = the path's smallest possible delay (shifted sums: the variance has no catastrophic
 cancellation). Besides, per path, a histogram of ``ln d`` (``n_bins`` equal bins from ``ln d₀``,
-see :mod:`kplane.sim._stats`) in ``uint32`` counters that spill into an ``int64`` array when
-full (exact counts, half the memory traffic), and per-batch sums for batch means: a packet of the
+see :mod:`kplane.sim._stats`) in ``uint16`` counters that spill into an ``int64`` array every
+65535 counts (exact counts, a quarter of the memory traffic of ``int64`` counters), and per-batch sums for batch means: a packet of the
 path's current batch (by generation time) adds to the row; the row is flushed to ``b_sum`` /
 ``b_cnt`` when a packet of a later batch arrives (``p_batch`` holds the current batch index);
 late packets of earlier batches add to ``b_sum`` / ``b_cnt`` directly
@@ -19,8 +19,8 @@ from numba import njit
 
 __all__ = ["record_delivery"]
 
-_FULL = np.uint32(0xFFFFFFFF)
-_ONE = np.uint32(1)
+_FULL = np.uint16(0xFFFF)
+_ONE = np.uint16(1)
 
 
 @njit(cache=True, inline="always")

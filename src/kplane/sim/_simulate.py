@@ -64,7 +64,7 @@ class _Run:
         self.p_stats[:, 4] = np.inf
         self.p_stats[:, 5] = -np.inf
         self.p_batch = np.zeros(p, dtype=np.int64)
-        self.hist = np.zeros(p * a.n_bins, dtype=np.uint32)
+        self.hist = np.zeros(p * a.n_bins, dtype=np.uint16)
         self.spill = np.zeros(p * a.n_bins, dtype=np.int64)  # calloc'd: pages stay untouched unless used
         self.b_sum = np.zeros(p * n_batches)
         self.b_cnt = np.zeros(p * n_batches, dtype=np.int64)

@@ -72,9 +72,11 @@ class Fig3Config:
     topology : str
         Bundled topology name (the paper: NSFNET).
     capacities : str
-        Link capacities of the topology: rates drawn per undirected link with seed 0, comma
+        Link capacities of the topology: rates drawn per undirected link with ``capacity_seed``, comma
         separated (default ``"10kbps,40kbps"``: the paper's NSF network "contains links of 10 and
         40 kbps"), or ``"routenet"`` (10/40/100 kbit/s, the bundled default).
+    capacity_seed : int
+        Seed of the capacity draw (0: the bundled topology's draw).
     intensities : tuple of float
         Traffic intensities TI in kbit/s (the paper: 11..16).
     n_tms : int
@@ -92,6 +94,7 @@ class Fig3Config:
 
     topology: str = "nsfnet"
     capacities: str = PAPER_CAPACITIES
+    capacity_seed: int = 0
     intensities: tuple[float, ...] = (11, 12, 13, 14, 15, 16)
     n_tms: int = 10
     n_candidates: int = 450
@@ -106,7 +109,7 @@ class Table2Config:
 
     Attributes
     ----------
-    topology, capacities : str
+    topology, capacities, capacity_seed
         As in :class:`Fig3Config`.
     intensity : float
         TI of the high-load scenarios (the paper: 16).
@@ -125,6 +128,7 @@ class Table2Config:
 
     topology: str = "nsfnet"
     capacities: str = PAPER_CAPACITIES
+    capacity_seed: int = 0
     intensity: float = 16.0
     n_scenarios: int = 8
     max_tries: int = 80
@@ -136,19 +140,19 @@ class Table2Config:
     steps: tuple[float, ...] = field(default=(10e3, 40e3, 100e3))
 
 
-def _topology(name: str, capacities: str) -> Topology:
+def _topology(name: str, capacities: str, seed: int) -> Topology:
     """A bundled topology with a capacity spec: ``"routenet"`` or comma-separated rates."""
     from kplane.network.topologies import load_topology
 
     text = capacities.strip()
     if text.lower() == "routenet":
-        return load_topology(name)
+        return load_topology(name, seed=seed)
     rates = [parse_rate(r) for r in text.split(",") if r.strip()]
     if not rates:
         raise InvalidParameterError(
             f"capacities {capacities!r}: give 'routenet' or rates such as '10kbps,40kbps'"
         )
-    return load_topology(name, capacities=rates)
+    return load_topology(name, capacities=rates, seed=seed)
 
 
 def _config_guard(out_dir: Path, name: str, config: Any, extendable: Sequence[str]) -> None:
@@ -160,7 +164,8 @@ def _config_guard(out_dir: Path, name: str, config: Any, extendable: Sequence[st
     path = out_dir / f"{name}-config.json"
     wanted = json.loads(json.dumps(asdict(config)))
     if path.exists():
-        have = json.loads(path.read_text())
+        defaults = json.loads(json.dumps(asdict(type(config)())))
+        have = defaults | json.loads(path.read_text())  # settings added since keep their defaults
         keys = (set(have) | set(wanted)) - set(extendable)
         diff = sorted(k for k in keys if have.get(k) != wanted.get(k))
         if diff:
@@ -230,7 +235,7 @@ def reproduce_fig3(
     csv_path = out / "fig3.csv"
     rows: list[dict[str, Any]] = _read_rows(csv_path)
     done = {(float(r["ti"]), int(r["tm"])) for r in rows}
-    topo = _topology(config.topology, config.capacities)
+    topo = _topology(config.topology, config.capacities, config.capacity_seed)
     cands = routing_candidates(topo, config.n_candidates, seed=config.seed)
     total = len(config.intensities) * config.n_tms
     k = 0
@@ -321,7 +326,7 @@ def reproduce_table2(
     csv_path = out / "table2.csv"
     rows: list[dict[str, Any]] = _read_rows(csv_path)
     tried = {int(r["seed"]) for r in rows}
-    topo = _topology(config.topology, config.capacities)
+    topo = _topology(config.topology, config.capacities, config.capacity_seed)
     cands = routing_candidates(topo, config.n_routings, seed=config.seed)
     policy = Policy.routenet_qos()
     opt = RoutingOptimizer(model=model, policy=policy, batch_size=batch_size)

@@ -35,6 +35,7 @@ from kplane.te.neural._estimator import (
     BUNDLED_POLICIES,
     NeuroRiskOptimizer,
     NeuroRiskSolution,
+    bundled_policy_for,
     bundled_policy_path,
 )
 from kplane.te.neural._family import (
@@ -87,6 +88,7 @@ __all__ = [
     "TrainSettings",
     "UpdatePolicy",
     "baseline_allocation",
+    "bundled_policy_for",
     "bundled_policy_path",
     "check_finite_instance",
     "check_te_allocation",

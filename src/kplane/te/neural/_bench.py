@@ -19,8 +19,8 @@ from typing import Any
 import torch
 
 from kplane.errors import KplaneError
-from kplane.te._objectives import make_objective
-from kplane.te.neural._estimator import NeuroRiskOptimizer
+from kplane.te._objectives import Objective, make_objective
+from kplane.te.neural._estimator import NeuroRiskOptimizer, bundled_policy_for
 from kplane.te.neural._evaluate import relative_error, solve_exact
 from kplane.te.neural._family import ScenarioConfig, TENetwork, load_te_network, make_instance
 
@@ -81,8 +81,8 @@ def _timed(
 def run_neurorisk_bench(
     topologies: Sequence[str],
     *,
-    objective: str = "teavar",
-    opt: NeuroRiskOptimizer,
+    objective: str | Objective = "teavar",
+    policy: str | Path = "bundled",
     iterations: int | None = None,
     repeats: int = 5,
     time_limit: float | None = 300.0,
@@ -90,7 +90,11 @@ def run_neurorisk_bench(
     data_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
-    """One record per topology: sizes, NeuroRisk latency (1 / all threads), solver time, relative error."""
+    """One record per topology: sizes, NeuroRisk latency (1 / all threads), solver time, relative error.
+
+    ``policy`` is a policy file, or ``"bundled"``: the shipped policy for each topology and the
+    objective (:func:`kplane.te.neural.bundled_policy_for`).
+    """
     obj = make_objective(objective)
     rows = []
     n_all = os.cpu_count() or 1
@@ -108,6 +112,13 @@ def run_neurorisk_bench(
             "n_scenarios": inst.n_scenarios,
             "objective": obj.describe(),
         }
+        if str(policy) == "bundled":
+            path = bundled_policy_for(obj.name, inst)
+            row["policy"] = f"bundled:{path.stem}"
+        else:
+            path = Path(policy)
+            row["policy"] = str(path)
+        opt = NeuroRiskOptimizer.load(path)
         if progress:
             progress(f"{name}: NeuroRisk")
         one = _timed(opt, inst, obj, 1, repeats, iterations)

@@ -139,14 +139,14 @@ def decide(graph: InstanceGraph, method: str, state: dict[str, torch.Tensor]) ->
 
 def initial_state(graph: InstanceGraph, method: str) -> dict[str, torch.Tensor]:
     """Zero latents: uniform shares per edge (GR/BR) or an even split per flow (GS/LS)."""
-    z = {"dtype": graph.dtype}
+    dt = graph.dtype
     if method in ("gr", "br"):
-        st = {"theta": torch.zeros(graph.n_pairs, **z)}
+        st = {"theta": torch.zeros(graph.n_pairs, dtype=dt)}
         if method == "gr":
-            st["gate"] = torch.zeros(graph.n_tunnels, **z)
+            st["gate"] = torch.zeros(graph.n_tunnels, dtype=dt)
         return st
     if method in ("gs", "ls"):
-        return {"z": torch.zeros(graph.n_tunnels, **z)}
+        return {"z": torch.zeros(graph.n_tunnels, dtype=dt)}
     raise InvalidParameterError(f"decision space must be one of {DECISION_SPACES}, got {method!r}")
 
 

@@ -37,7 +37,13 @@ from kplane.te.neural._memory import plan_chunk
 from kplane.te.neural._train import TrainSettings, train_net
 from kplane.te.neural._unroll import NeuroRiskNet
 
-__all__ = ["BUNDLED_POLICIES", "NeuroRiskOptimizer", "NeuroRiskSolution", "bundled_policy_path"]
+__all__ = [
+    "BUNDLED_POLICIES",
+    "NeuroRiskOptimizer",
+    "NeuroRiskSolution",
+    "bundled_policy_for",
+    "bundled_policy_path",
+]
 
 BUNDLED_POLICIES = {
     "expected": "b4-expected",
@@ -52,19 +58,44 @@ FEASIBILITY_MARGIN = 1e-9
 never put a fully reserved link a few ulps over its capacity."""
 
 
-def bundled_policy_path(objective: str) -> Path:
-    """Path of the shipped policy for ``objective`` (raises when none is shipped)."""
-    key = make_objective(objective).name
-    stem = BUNDLED_POLICIES.get(key)
+def bundled_policy_path(name: str) -> Path:
+    """Path of a shipped policy, by objective (``"teavar"`` → ``b4-teavar``) or by stem (``"ibm-teavar"``).
+
+    Raises
+    ------
+    InvalidParameterError
+        When no such policy is shipped (lists the shipped ones).
+    """
     folder = Path(str(resources.files("kplane.te.neural").joinpath("policies")))
-    path = folder / f"{stem}.json" if stem else None
-    if path is None or not path.is_file():
-        have = sorted(p.stem for p in folder.glob("*.json") if not p.name.endswith(".card.json"))
+    have = sorted(p.stem for p in folder.glob("*.json") if not p.name.endswith(".card.json"))
+    key = name.strip().lower()
+    if key not in have:
+        try:
+            key = BUNDLED_POLICIES.get(make_objective(key).name, key)
+        except InvalidParameterError:
+            pass
+    path = folder / f"{key}.json"
+    if key not in have or not path.is_file():
         raise InvalidParameterError(
-            f"no bundled policy for objective {key!r}; shipped: {', '.join(have) or 'none'} "
+            f"no bundled policy {name!r}; shipped: {', '.join(have) or 'none'} "
             "(train one with `kplane te train`)"
         )
     return path
+
+
+def bundled_policy_for(objective: str, instance: TEInstance | None = None) -> Path:
+    """The shipped policy best suited to ``instance``: ``<network>-<objective>`` when one is shipped for the
+    instance's network (``metadata["network"]`` / ``["topology"]`` or the topology name), else the
+    objective's default (:data:`BUNDLED_POLICIES`), else the expected-throughput one."""
+    key = make_objective(objective).name
+    if instance is not None:
+        meta = instance.metadata
+        net = str(meta.get("network") or meta.get("topology") or instance.topology.name).lower()
+        try:
+            return bundled_policy_path(f"{net}-{key}")
+        except InvalidParameterError:
+            pass
+    return bundled_policy_path(key if key in BUNDLED_POLICIES else "expected")
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,6 +188,11 @@ class NeuroRiskOptimizer:
     >>> opt = NeuroRiskOptimizer(objective="teavar", epochs=5).fit(train_instances)  # doctest: +SKIP
     >>> x = opt.optimize(instance, iterations=3)  # doctest: +SKIP
     """
+
+    net_: NeuroRiskNet
+    objective_: Objective
+    training_: dict[str, Any]
+    source_: str
 
     def __init__(
         self,
@@ -476,7 +512,7 @@ class NeuroRiskOptimizer:
         """
         net, doc = read_policy(path)
         obj = objective_from_spec(doc["objective"])
-        base = {
+        base: dict[str, Any] = {
             "objective": obj.name,
             "beta": obj.beta,
             "form": obj.form,
@@ -487,12 +523,12 @@ class NeuroRiskOptimizer:
             "iterations": int(doc.get("iterations", 7)),
         }
         base.update(params)
-        self = cls(**base)
-        self.net_ = net
-        self.objective_ = obj
-        self.training_ = dict(doc.get("training", {}))
-        self.source_ = str(path)
-        return self
+        opt = cls(**base)
+        opt.net_ = net
+        opt.objective_ = obj
+        opt.training_ = dict(doc.get("training", {}))
+        opt.source_ = str(path)
+        return opt
 
     @classmethod
     def bundled(cls, objective: str = "teavar", **params: Any) -> NeuroRiskOptimizer:

@@ -9,6 +9,7 @@ checkpointing recomputes them, so it multiplies the footprint by K.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from kplane.errors import InvalidParameterError
 from kplane.te.neural._graph import InstanceGraph
@@ -87,7 +88,8 @@ def plan_chunk(
     q = graph.n_scenarios
     avail = available_memory()
     gib = float(1 << 30)
-    kw = {"units": units, "training": training, "iterations": iterations, "checkpointing": checkpointing}
+    kw: dict[str, Any] = {"units": units, "training": training, "iterations": iterations,
+                          "checkpointing": checkpointing}
     if chunk is not None:
         if int(chunk) != chunk or chunk < 1:
             raise InvalidParameterError(f"chunk size must be an integer >= 1 scenario, got {chunk!r}")
@@ -123,11 +125,11 @@ def plan_chunk(
     return fit
 
 
-def _largest(graph: InstanceGraph, hidden: int, limit: int, **kw: object) -> int:
+def _largest(graph: InstanceGraph, hidden: int, limit: int, **kw: Any) -> int:
     lo, hi = 0, graph.n_scenarios
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if step_bytes(graph, hidden, mid, **kw) <= limit:  # type: ignore[arg-type]
+        if step_bytes(graph, hidden, mid, **kw) <= limit:
             lo = mid
         else:
             hi = mid - 1
