@@ -285,3 +285,18 @@ def test_train_on_a_kplane_dataset_uses_its_split_labels(monkeypatch, capsys, tm
     assert ds["validation"] == {"held_out": "the dataset's validation split", "n_samples": 2}
     manifest = (tmp_path / "ds" / "manifest.json").read_bytes()
     assert ds["manifest_hash"] == hashlib.sha256(manifest).hexdigest()
+    code, stdout, err = run_main(
+        monkeypatch,
+        capsys,
+        "routenet",
+        "evaluate",
+        "--data",
+        str(tmp_path / "ds"),
+        "--model",
+        str(out),
+        "--split",
+        "test",
+        "--json",
+    )
+    assert code == 0, err
+    assert json.loads(stdout)["n_samples"] == 2 and json.loads(stdout)["split"] == "test"

@@ -172,3 +172,9 @@ def test_bad_data(labelled, tmp_path) -> None:
         scenario, kpis = sc, kp
 
     assert as_sample(Item()) == (sc, kp)
+
+
+def test_resume_with_other_data_is_refused(labelled, tmp_path) -> None:
+    run(labelled(4), tmp=tmp_path, max_steps=2)
+    with pytest.raises(InvalidParameterError, match="training data has 5 samples, the interrupted run had 4"):
+        run(labelled(5), tmp=tmp_path, max_steps=4, resume=True)

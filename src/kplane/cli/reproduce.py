@@ -151,7 +151,7 @@ def table2_cmd(
     ),
     model: str = typer.Option("bundled", "--model", "-m", help=MODEL_HELP),
     duration: float | None = typer.Option(None, "--duration", help="Simulated seconds (default 2000)."),
-    max_tries: int = typer.Option(80, "--max-tries", help="Traffic matrices tried to find the scenarios."),
+    max_tries: int = typer.Option(200, "--max-tries", help="Traffic matrices tried to find the scenarios."),
     topology: str = typer.Option("nsfnet", "--topology", "-t", help="Bundled topology (paper: NSFNET)."),
     capacities: str = typer.Option(
         "10kbps,40kbps",

@@ -204,7 +204,7 @@ def evaluate_cmd(
         if split not in names:
             raise InvalidParameterError(f"--split must be one of {', '.join(names)}, got {split!r}")
         if getattr(ds, "format", None) != "kplane":
-            raise InvalidParameterError("--split needs a kplane dataset (datanet folders have no split labels)")
+            raise InvalidParameterError("--split needs a kplane dataset (datanet data has no split labels)")
         ds = getattr(split_dataset(ds, by="label"), split)
     n = len(ds) if limit is None else min(limit, len(ds))
     pairs = []

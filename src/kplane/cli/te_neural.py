@@ -210,6 +210,11 @@ def optimize_cmd(
     iterations: int = typer.Option(None, "--iterations", help="Unrolled steps K (default: as trained)."),
     threads: int = typer.Option(None, "--threads", help="CPU threads for torch (default: torch's)."),
     chunk_size: int = typer.Option(None, "--chunk-size", help="Scenarios per chunk (default: automatic)."),
+    refine: int = typer.Option(
+        0,
+        "--refine",
+        help="Rounds of reservation tightening after the K steps (kplane extension; 0 = paper).",
+    ),
     compare_solver: bool = typer.Option(
         False, "--compare-solver", help="Also solve exactly; report the gap."
     ),
@@ -288,7 +293,9 @@ def optimize_cmd(
         )
     else:
         opt, source = load_policy(policy, m, obj.name, inst)
-        sol = opt.solve(inst, obj, iterations=iterations, chunk_size=chunk_size)
+        if refine < 0:
+            raise InvalidParameterError(f"--refine must be >= 0 rounds, got {refine}")
+        sol = opt.solve(inst, obj, iterations=iterations, chunk_size=chunk_size, refine=refine)
     out: dict[str, Any] = {
         "instance": inst.name,
         "n_scenarios": inst.n_scenarios,

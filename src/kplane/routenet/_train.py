@@ -35,7 +35,7 @@ from kplane.routenet._features import FeatureScaler, FeatureSpec
 from kplane.routenet._heads import WEIGHTINGS, head_loss, make_targets
 from kplane.routenet._inference import kpi_metrics, predict_batch
 from kplane.routenet._model import RouteNetMultiHead, RoutingPlan
-from kplane.utils import atomic_write_bytes
+from kplane.utils import atomic_write_bytes, atomic_write_text
 
 __all__ = ["TrainResult", "TrainSettings", "as_sample", "train_network"]
 
@@ -299,13 +299,16 @@ def train_network(
     if s.max_steps is not None:
         total_steps = min(total_steps, s.max_steps)
     state_path = Path(state_path) if state_path is not None else None
-    head_names = [h for g in heads for h in g]
-    log_fields = _LOG_FIELDS + [f"loss_{h}" for h in head_names] + list(_VAL_FIELDS[1:])
 
     gen = torch.Generator().manual_seed(s.seed)
     if resume:
         scaler = FeatureScaler.from_dict(st["scaler"])
         heads, hparams = st["heads"], st["hparams"]
+        if int(st.get("n_train", data.n)) != data.n:
+            raise InvalidParameterError(
+                f"cannot resume: the training data has {data.n} samples, the interrupted run had "
+                f"{st['n_train']} (resume with the same data)"
+            )
         net = RouteNetMultiHead(heads=heads, path_features=len(scaler.spec.path),
                                 link_features=len(scaler.spec.link), **hparams)
         net.load_state_dict(st["net"])
@@ -329,10 +332,13 @@ def train_network(
         opt = torch.optim.Adam(net.parameters(), lr=s.lr)
         step = epoch = pos = 0
         best_val, bad, best_state = math.inf, 0, None
-        log_rows, log_acc = 0, [0.0, 0] + [0.0] * len(head_names)
+        log_rows, log_acc = 0, [0.0, 0] + [0.0] * sum(len(g) for g in heads)
         history, wall_before, stopped = [], 0.0, ""
         if log_csv is not None:
             _truncate_csv(Path(log_csv), 0)
+
+    head_names = [h for g in heads for h in g]
+    log_fields = _LOG_FIELDS + [f"loss_{h}" for h in head_names] + list(_VAL_FIELDS[1:])
 
     def save_state() -> None:
         if state_path is None:
@@ -344,7 +350,7 @@ def train_network(
             "generator": gen.get_state(), "step": step, "epoch": epoch, "pos": pos,
             "best_val": best_val, "bad_evals": bad, "best_state": best_state,
             "log_rows": log_rows, "log_acc": log_acc, "history": history,
-            "wall_time_s": wall_before + (time.perf_counter() - t0), "stopped": stopped,
+            "wall_time_s": wall_before + (time.perf_counter() - t0), "stopped": stopped, "n_train": data.n,
         }
         buf = io.BytesIO()
         torch.save(st, buf)
@@ -443,4 +449,4 @@ def _truncate_csv(path: Path, rows: int) -> None:
     if not path.exists():
         return
     lines = path.read_text().splitlines(keepends=True)
-    path.write_text("".join(lines[: rows + 1]))
+    atomic_write_text(path, "".join(lines[: rows + 1]))

@@ -5,11 +5,11 @@ The hot per-path state is one 64-byte row of ``p_stats`` (one cache line per pac
 ``d₀`` = the path's smallest possible delay (shifted sums: the variance has no catastrophic
 cancellation). Besides, per path, a histogram of ``ln d`` (``n_bins`` equal bins from ``ln d₀``,
 see :mod:`kplane.sim._stats`) in ``uint16`` counters that spill into an ``int64`` array every
-65535 counts (exact counts, a quarter of the memory traffic of ``int64`` counters), and per-batch sums for batch means: a packet of the
-path's current batch (by generation time) adds to the row; the row is flushed to ``b_sum`` /
-``b_cnt`` when a packet of a later batch arrives (``p_batch`` holds the current batch index);
-late packets of earlier batches add to ``b_sum`` / ``b_cnt`` directly
-(:func:`kplane.sim._stats.flushed_batches` adds the current batches at the end).
+65535 counts (exact counts, a quarter of the memory traffic of ``int64`` counters), and per-batch
+sums for batch means: a packet of the path's current batch (by generation time) adds to the row;
+the row is flushed to ``b_sum`` / ``b_cnt`` when a packet of a later batch arrives (``p_batch``
+holds the current batch index); late packets of earlier batches add to ``b_sum`` / ``b_cnt``
+directly (:func:`kplane.sim._stats.flushed_batches` adds the current batches at the end).
 """
 
 from __future__ import annotations

@@ -131,7 +131,7 @@ class Table2Config:
     capacity_seed: int = 0
     intensity: float = 16.0
     n_scenarios: int = 8
-    max_tries: int = 80
+    max_tries: int = 200
     n_routings: int = 450
     capacity: float = 10e3
     duration: float = 2000.0

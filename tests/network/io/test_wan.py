@@ -128,10 +128,10 @@ def test_teavar_malformed_capacity_names_line_and_field(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("row", "field", "match"),
     [
-        ("0 2 10 .01", "to_node", "1-based"),
+        ("-1 2 10 .01", "to_node", "must be >= 0"),
         ("1 2 10 1.5", "prob_failure", r"\[0, 1\]"),
         ("1 2 -1 .01", "capacity", "> 0"),
-        ("1 2 10", "prob_failure", "expected 4 columns"),
+        ("1 2", "capacity", "expected columns"),
     ],
 )
 def test_teavar_bad_rows(tmp_path: Path, row: str, field: str, match: str) -> None:
@@ -140,6 +140,22 @@ def test_teavar_bad_rows(tmp_path: Path, row: str, field: str, match: str) -> No
         read_teavar_topology(tmp_path)
     assert e.value.line == 2
     assert e.value.field == field
+
+
+def test_teavar_zero_based_without_probabilities(tmp_path: Path) -> None:
+    _write(tmp_path / "topology.txt", "to_node from_node capacity prob_failure\n0\t1\t5\n1\t0\t5\n1\t2\t7\n")
+    wan = read_teavar_topology(tmp_path, unit=1.0)
+    assert wan.topology.links.tolist() == [[0, 1], [1, 0], [1, 2]] and wan.link_failure_prob is None
+    _write(tmp_path / "topology.txt", "a b c d\n1 2 5 .1\n2 1 5\n")
+    with pytest.raises(FormatError, match="prob_failure is given on some rows only") as e:
+        read_teavar_topology(tmp_path)
+    assert e.value.line == 3
+
+
+def test_teavar_xnet(shared_data: Path) -> None:
+    wan = read_teavar_topology(_te(shared_data) / "teavar/XNet")
+    assert wan.metadata["node_numbering"] == 0 and wan.link_failure_prob is None
+    assert wan.topology.n_links == 76
 
 
 def test_teavar_duplicate_link(tmp_path: Path) -> None:

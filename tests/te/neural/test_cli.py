@@ -11,8 +11,18 @@ from kplane.cli.main import app
 from kplane.errors import InvalidParameterError, SchemaVersionError
 
 runner = CliRunner()
-TINY = ["--topology", "abilene", "--failure-model", "link", "--weibull-scale", "0.01", "--cutoff", "1e-3",
-        "--target-load", "1.5"]
+TINY = [
+    "--topology",
+    "abilene",
+    "--failure-model",
+    "link",
+    "--weibull-scale",
+    "0.01",
+    "--cutoff",
+    "1e-3",
+    "--target-load",
+    "1.5",
+]
 
 
 def _json(result) -> dict:
@@ -23,9 +33,34 @@ def _json(result) -> dict:
 @pytest.fixture(scope="module")
 def policy(tmp_path_factory):
     out = tmp_path_factory.mktemp("pol") / "tiny.json"
-    res = runner.invoke(app, ["te", "train", "--network", "abilene", "--tms", "0", "--val-tms", "1", "--loads", "1",
-                              "--configs", "1e-2/0.01", "--epochs", "1", "--hidden", "8", "--iterations", "2",
-                              "--objective", "teavar", "-o", str(out), "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "te",
+            "train",
+            "--network",
+            "abilene",
+            "--tms",
+            "0",
+            "--val-tms",
+            "1",
+            "--loads",
+            "1",
+            "--configs",
+            "1e-2/0.01",
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--iterations",
+            "2",
+            "--objective",
+            "teavar",
+            "-o",
+            str(out),
+            "--json",
+        ],
+    )
     summary = _json(res)
     assert summary["n_train"] == 1 and summary["epochs_run"] == 1
     assert out.is_file() and out.with_name("tiny.card.json").is_file()
@@ -34,8 +69,26 @@ def policy(tmp_path_factory):
 
 def test_optimize_with_policy_and_solver(policy, tmp_path) -> None:
     alloc = tmp_path / "a.json"
-    out = _json(runner.invoke(app, ["te", "optimize", *TINY, "--policy", str(policy), "--iterations", "3",
-                                    "--threads", "1", "--compare-solver", "--allocation-out", str(alloc), "--json"]))
+    out = _json(
+        runner.invoke(
+            app,
+            [
+                "te",
+                "optimize",
+                *TINY,
+                "--policy",
+                str(policy),
+                "--iterations",
+                "3",
+                "--threads",
+                "1",
+                "--compare-solver",
+                "--allocation-out",
+                str(alloc),
+                "--json",
+            ],
+        )
+    )
     for key in ("objective_value", "throughput", "time_s", "relative_error"):
         assert key in out
     assert out["iterations"] == 3 and out["max_utilisation"] <= 1.0
@@ -44,8 +97,9 @@ def test_optimize_with_policy_and_solver(policy, tmp_path) -> None:
 
 @pytest.mark.parametrize("method", ["sp", "ecmp"])
 def test_optimize_baselines(method: str) -> None:
-    out = _json(runner.invoke(app, ["te", "optimize", *TINY, "--method", method, "--objective", "expected",
-                                    "--json"]))
+    out = _json(
+        runner.invoke(app, ["te", "optimize", *TINY, "--method", method, "--objective", "expected", "--json"])
+    )
     assert out["method"] == method and 0 <= out["objective_value"] <= 1
 
 
@@ -53,7 +107,9 @@ def test_optimize_refuses_nan_and_wrong_method(policy) -> None:
     res = runner.invoke(app, ["te", "optimize", *TINY, "--method", "sp", "--demand-scale", "nan"])
     assert isinstance(res.exception, InvalidParameterError) and "finite" in str(res.exception)
     res = runner.invoke(app, ["te", "optimize", *TINY, "--method", "ls", "--policy", str(policy)])
-    assert isinstance(res.exception, InvalidParameterError) and "trained for method 'gr'" in str(res.exception)
+    assert isinstance(res.exception, InvalidParameterError) and "trained for method 'gr'" in str(
+        res.exception
+    )
     res = runner.invoke(app, ["te", "optimize", *TINY, "--method", "br"])
     assert isinstance(res.exception, InvalidParameterError) and "no bundled policy" in str(res.exception)
 
@@ -72,3 +128,21 @@ def test_reproduce_argument_checks() -> None:
     assert isinstance(res.exception, InvalidParameterError)
     res = runner.invoke(app, ["reproduce", "neurorisk"])
     assert isinstance(res.exception, InvalidParameterError) and "exactly one" in str(res.exception)
+
+
+def test_bench_te_on_a_bundled_topology(policy) -> None:
+    out = _json(
+        runner.invoke(
+            app,
+            ["bench", "te", "--topologies", "abilene", "--policy", str(policy), "--repeats", "1", "--json"],
+        )
+    )
+    (row,) = out["rows"]
+    assert row["topology"] == "abilene" and row["solver_status"] == "optimal"
+    for key in ("neurorisk_1_thread_s", "neurorisk_all_threads_s", "solver_time_s", "relative_error"):
+        assert row[key] >= 0
+
+
+def test_reproduce_needs_the_data(tmp_path) -> None:
+    res = runner.invoke(app, ["reproduce", "neurorisk", "--table", "8", "--data", str(tmp_path)])
+    assert isinstance(res.exception, InvalidParameterError) and "no te/ folder" in str(res.exception)

@@ -8,7 +8,15 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kplane.te.neural import compile_instance, edge_softmax, gated_reservation, scaled_split
+from kplane.te import make_objective
+from kplane.te.neural import (
+    clip_allocation,
+    compile_instance,
+    edge_softmax,
+    gated_reservation,
+    scaled_split,
+    tighten_reservation,
+)
 
 from .conftest import ring_instance
 
@@ -81,3 +89,23 @@ def test_scaling_even_split_when_uncongested(triangle, local: bool) -> None:
     g = compile_instance(triangle.scaled(0.01), dtype=torch.float64)
     dec = scaled_split(g, torch.zeros(3, dtype=torch.float64), local=local)
     torch.testing.assert_close(dec.x, torch.tensor([1.0, 0.5, 0.5], dtype=torch.float64))
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), scale=st.floats(0.5, 10.0), rounds=st.integers(1, 6))
+def test_tightening_only_adds_feasible_bandwidth(seed: int, scale: float, rounds: int) -> None:
+    inst = ring_instance(6, k=3, seed=seed, load=2.0, cutoff=1e-2)
+    g = compile_instance(inst, dtype=torch.float64)
+    gen = torch.Generator().manual_seed(seed)
+    dec = gated_reservation(
+        g,
+        torch.randn(g.n_pairs, generator=gen, dtype=torch.float64) * scale,
+        torch.randn(g.n_tunnels, generator=gen, dtype=torch.float64) * scale,
+    )
+    b = tighten_reservation(g, dec, rounds)
+    assert torch.all(b >= torch.minimum(dec.bandwidth, g.demand) * (1 - 1e-12))
+    x_new, x_old = g.expand(clip_allocation(b / g.demand)), g.expand(clip_allocation(dec.x))
+    assert np.all(inst.link_load(x_new) <= inst.topology.capacity * (1 + 1e-12))
+    for name in ("expected", "teavar", "ffc"):
+        obj = make_objective(name)
+        assert obj.evaluate(inst, x_new) <= obj.evaluate(inst, x_old) + 1e-12

@@ -286,8 +286,10 @@ def read_teavar_topology(
     """Read a TeaVaR topology folder (``topology.txt``, optional ``nodes.txt`` and ``demand.txt``).
 
     ``topology.txt`` has a header and rows ``to_node from_node capacity prob_failure`` with 1-based
-    node numbers; every row is one directed link from the first to the second node (both
-    directions are listed). Capacities and demands are multiplied by ``unit`` (bit/s per file unit).
+    node numbers (0-based when a row uses node 0, as TeaVaR's XNet does; ``prob_failure`` may be
+    absent on every row, then ``link_failure_prob`` is None); every row is one directed link from the
+    first to the second node (both directions are listed). Capacities and demands are multiplied by
+    ``unit`` (bit/s per file unit).
 
     Parameters
     ----------
@@ -316,15 +318,13 @@ def read_teavar_topology(
     if not topo_file.is_file():
         raise FormatError("TeaVaR topology file not found", file=topo_file)
     fields = ("to_node", "from_node", "capacity", "prob_failure")
-    links: list[tuple[int, int]] = []
-    caps: list[float] = []
-    probs: list[float] = []
+    rows: list[tuple[int, int, int, float, float | None]] = []
     for k, (line, tok) in enumerate(_lines(topo_file)):
         if k == 0 and _is_header(tok):
             continue
-        if len(tok) < 4:
+        if len(tok) < 3:
             raise FormatError(
-                f"expected 4 columns {' '.join(fields)}, got {len(tok)}",
+                f"expected columns {' '.join(fields)}, got {len(tok)}",
                 file=topo_file,
                 line=line,
                 field=fields[len(tok)] if tok else fields[0],
@@ -332,31 +332,46 @@ def read_teavar_topology(
         u = _num(tok[0], topo_file, line, fields[0], int)
         v = _num(tok[1], topo_file, line, fields[1], int)
         for val, fld in ((u, fields[0]), (v, fields[1])):
-            if val < 1:
+            if val < 0:
                 raise FormatError(
-                    f"node numbers are 1-based, got {val}", file=topo_file, line=line, field=fld
+                    f"node numbers must be >= 0, got {val}", file=topo_file, line=line, field=fld
                 )
         c = _num(tok[2], topo_file, line, fields[2])
         if not c > 0:
             raise FormatError(f"capacity must be > 0, got {c}", file=topo_file, line=line, field=fields[2])
-        p = _check_prob(_num(tok[3], topo_file, line, fields[3]), topo_file, line, fields[3])
-        if (u - 1, v - 1) in links:
-            raise FormatError(f"link {u}→{v} is listed twice", file=topo_file, line=line)
-        links.append((u - 1, v - 1))
-        caps.append(c * unit)
-        probs.append(p)
-    if not links:
+        p = (
+            _check_prob(_num(tok[3], topo_file, line, fields[3]), topo_file, line, fields[3])
+            if len(tok) > 3
+            else None
+        )
+        rows.append((line, u, v, c, p))
+    if not rows:
         raise FormatError("no links found", file=topo_file)
+    has_p = [r[4] is not None for r in rows]
+    if any(has_p) and not all(has_p):
+        line = rows[has_p.index(False)][0]
+        raise FormatError(
+            "prob_failure is given on some rows only", file=topo_file, line=line, field=fields[3]
+        )
+    base = 0 if min(min(r[1], r[2]) for r in rows) == 0 else 1  # TeaVaR's XNet numbers nodes from 0
+    links: list[tuple[int, int]] = []
+    caps: list[float] = []
+    for line, u, v, c, _ in rows:
+        if (u - base, v - base) in links:
+            raise FormatError(f"link {u}→{v} is listed twice", file=topo_file, line=line)
+        links.append((u - base, v - base))
+        caps.append(c * unit)
+    probs = np.asarray([r[4] for r in rows], dtype=np.float64) if all(has_p) else None
     n = max(max(u, v) for u, v in links) + 1
     names = _node_names(n, folder / "nodes.txt")
     topo = _topology(names, links, caps, name or folder.name, topo_file, "teavar")
-    meta: dict[str, Any] = {"files": [str(topo_file)], "unit_bps": float(unit)}
+    meta: dict[str, Any] = {"files": [str(topo_file)], "unit_bps": float(unit), "node_numbering": base}
     dem = None
     if demands and (folder / "demand.txt").is_file():
         dem, extra = read_demand_rows(folder / "demand.txt", topo.n_nodes, unit=unit)
         meta["files"].append(str(folder / "demand.txt"))
         meta["demand_extra_values"] = extra
-    return WanNetwork(topo, demands=dem, link_failure_prob=np.asarray(probs), source="teavar", metadata=meta)
+    return WanNetwork(topo, demands=dem, link_failure_prob=probs, source="teavar", metadata=meta)
 
 
 def _topology(

@@ -30,6 +30,7 @@ from kplane.te.neural._decision import (
     edge_softmax,
     gated_reservation,
     scaled_split,
+    tighten_reservation,
 )
 from kplane.te.neural._estimator import (
     BUNDLED_POLICIES,
@@ -112,5 +113,6 @@ __all__ = [
     "risk_weights",
     "scaled_split",
     "shortest_path_split",
+    "tighten_reservation",
     "write_policy",
 ]

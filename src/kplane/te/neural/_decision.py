@@ -40,6 +40,7 @@ __all__ = [
     "gated_reservation",
     "raw_split",
     "scaled_split",
+    "tighten_reservation",
 ]
 
 DECISION_SPACES = ("gr", "br", "gs", "ls")
@@ -148,6 +149,33 @@ def initial_state(graph: InstanceGraph, method: str) -> dict[str, torch.Tensor]:
     if method in ("gs", "ls"):
         return {"z": torch.zeros(graph.n_tunnels, dtype=dt)}
     raise InvalidParameterError(f"decision space must be one of {DECISION_SPACES}, got {method!r}")
+
+
+def tighten_reservation(graph: InstanceGraph, decision: Decision, rounds: int) -> torch.Tensor:
+    """Hand capacity that is reserved but unused back to the tunnels that can use it (kplane extension).
+
+    A tunnel uses only ``b_t`` of what it reserves on each of its edges; the rest, and any capacity of
+    tunnels capped at ``x_t = 1``, is idle. Each round recomputes every edge's slack
+    ``s_e = c_e − Σ_{t∈T(e)} min(b_t, d_t)``, adds it to the reservations of the edge's tunnels with
+    ``x_t < 1`` in proportion to their shares, and takes the min along each tunnel again. Bandwidths
+    never decrease (so no loss of any flow in any scenario increases) and every edge stays within
+    capacity. Returns the tunnel bandwidths (T,).
+    """
+    if decision.share is None:
+        raise InvalidParameterError("reservation tightening applies to the reservation spaces (gr, br)")
+    pe, pt = graph.pair_edge, graph.pair_tunnel
+    b = decision.bandwidth
+    for _ in range(int(rounds)):
+        b = torch.minimum(b, graph.demand)
+        used = torch.zeros(graph.n_edges, dtype=b.dtype).index_add(0, pe, b[pt])
+        slack = (graph.cap - used).clamp(min=0.0)
+        weight = decision.share * (b < graph.demand).to(b.dtype)[pt]
+        den = torch.zeros(graph.n_edges, dtype=b.dtype).index_add(0, pe, weight)[pe]
+        extra = torch.where(den > 0, weight / den.clamp(min=torch.finfo(b.dtype).tiny) * slack[pe], 0.0)
+        reserved = b[pt] + extra
+        padded = torch.cat([reserved, reserved.new_full((1,), torch.inf)])
+        b = padded[graph.tunnel_pairs].min(dim=1).values
+    return b
 
 
 def clip_allocation(x: torch.Tensor) -> torch.Tensor:

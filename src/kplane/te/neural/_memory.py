@@ -88,8 +88,12 @@ def plan_chunk(
     q = graph.n_scenarios
     avail = available_memory()
     gib = float(1 << 30)
-    kw: dict[str, Any] = {"units": units, "training": training, "iterations": iterations,
-                          "checkpointing": checkpointing}
+    kw: dict[str, Any] = {
+        "units": units,
+        "training": training,
+        "iterations": iterations,
+        "checkpointing": checkpointing,
+    }
     if chunk is not None:
         if int(chunk) != chunk or chunk < 1:
             raise InvalidParameterError(f"chunk size must be an integer >= 1 scenario, got {chunk!r}")

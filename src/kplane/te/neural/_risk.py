@@ -19,7 +19,7 @@ The weights are computed without gradient (they depend on the ranking only).
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
 
 import torch
 
@@ -86,7 +86,10 @@ class TerminalObjective:
     def __init__(self, objective: Objective, graph: InstanceGraph) -> None:
         self.objective = objective
         self.graph = graph
-        self._torch = TorchObjective(objective, graph.instance, dtype=graph.dtype)
+        with warnings.catch_warnings():
+            # TorchObjective wraps the instance's read-only survival array; it never writes to it
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            self._torch = TorchObjective(objective, graph.instance, dtype=graph.dtype)
 
     def from_losses(self, losses: torch.Tensor) -> torch.Tensor:
         """Objective value (0-dim) from active-flow losses (F, Q)."""
@@ -98,8 +101,3 @@ class TerminalObjective:
 
     def __repr__(self) -> str:
         return f"TerminalObjective({self.objective.describe()}, {self.graph.instance.name!r})"
-
-
-def describe_weights(weights: torch.Tensor) -> dict[str, Any]:
-    """Sizes of a weight matrix: shape and non-zero fraction (for diagnostics)."""
-    return {"shape": tuple(weights.shape), "nonzero": float((weights != 0).float().mean())}
