@@ -260,3 +260,17 @@ def test_help_lists_commands():
     assert res.exit_code == 0 and "routing" in res.output and "upgrade" in res.output
     res = runner.invoke(app, ["reproduce", "--help"])
     assert res.exit_code == 0 and "fig3" in res.output and "table2" in res.output
+
+
+def test_kplane_warnings_are_summarised(capsys):
+    import warnings
+
+    from kplane.cli.whatif import summarised_warnings
+    from kplane.errors import KplaneWarning
+
+    with summarised_warnings():
+        for i in range(3):
+            warnings.warn(f"scenario {i} is outside the training range", KplaneWarning, stacklevel=1)
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.count("warning (KplaneWarning)") == 1
+    assert "scenario 0 is outside the training range (and 2 more like it)" in err

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from kplane.cli._common import console, emit_json, progress_bar
-from kplane.cli.whatif import MODEL_HELP, make_models
+from kplane.cli.whatif import MODEL_HELP, make_models, summarised_warnings
 from kplane.errors import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def fig3_cmd(
         seed=seed,
         model=label,
     )
-    with progress_bar() as bar:
+    with summarised_warnings(), progress_bar() as bar:
         task = bar.add_task("fig3 traffic matrices", total=len(cfg.intensities) * n_tms, rate="")
         rows = reproduce_fig3(
             cfg, model=m, measure=measure, reference=reference, out_dir=out, report=_report(bar, task)
@@ -188,7 +188,7 @@ def table2_cmd(
         seed=seed,
         model=label,
     )
-    with progress_bar() as bar:
+    with summarised_warnings(), progress_bar() as bar:
         task = bar.add_task("table2 scenarios", total=n_sc, rate="")
         rows = reproduce_table2(cfg, model=m, measure=measure, out_dir=out, report=_report(bar, task))
     md = table2_markdown(rows)

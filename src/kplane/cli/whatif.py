@@ -102,6 +102,29 @@ def make_models(
 
 
 @contextmanager
+def summarised_warnings() -> Iterator[None]:
+    """Collect kplane warnings (e.g. RouteNet inputs outside its training range, one per scenario)
+    and print one line per kind with a count and the first message, instead of hundreds."""
+    import warnings
+
+    from kplane.cli._common import err_console
+    from kplane.errors import KplaneWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", KplaneWarning)
+        yield
+    kinds: dict[str, list[str]] = {}
+    for w in caught:
+        if issubclass(w.category, KplaneWarning):
+            kinds.setdefault(w.category.__name__, []).append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    for kind, msgs in kinds.items():
+        more = f" (and {len(msgs) - 1} more like it)" if len(msgs) > 1 else ""
+        err_console.print(f"[yellow]warning ({kind}):[/] {msgs[0]}{more}", highlight=False, soft_wrap=True)
+
+
+@contextmanager
 def progress_callback(description: str) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar driven by ``cb(done, total)``."""
     with progress_bar(transient=True) as bar:
@@ -171,7 +194,7 @@ def routing_cmd(
     chosen_baselines = parse_baselines(baselines)
     m, measure, reference, label = make_models(model, duration=duration, sim_seed=sim_seed, jobs=jobs)
     cands = routing_candidates(sc.topology, candidates, seed=candidate_seed)
-    with progress_callback(f"scoring {len(cands)} routings") as cb:
+    with summarised_warnings(), progress_callback(f"scoring {len(cands)} routings") as cb:
         rep = compare_routings(
             sc,
             cands,
@@ -267,7 +290,7 @@ def upgrade_cmd(
     sc = load_scenario_arg(scenario, topology, intensity, seed)
     pol = load_policy_arg(policy, sc.topology, Policy.min_delay())
     m, measure, _, label = make_models(model, duration=duration, sim_seed=sim_seed, jobs=jobs)
-    with progress_callback("new links tried") as cb:
+    with summarised_warnings(), progress_callback("new links tried") as cb:
         rep = compare_placements(
             sc,
             model=m,
@@ -357,11 +380,12 @@ def bench_whatif_cmd(
     results = []
     for spec in model:
         m = resolve_model(spec, duration=duration)
-        predict_batched(m, scen[:2])  # warm-up (JIT compilation, lazy imports)
         times = []
-        for _ in range(repeats):
-            _, sec = predict_batched(m, scen)
-            times.append(sec)
+        with summarised_warnings():
+            predict_batched(m, scen[:2])  # warm-up (JIT compilation, lazy imports)
+            for _ in range(repeats):
+                _, sec = predict_batched(m, scen)
+                times.append(sec)
         results.append(
             {
                 "model": spec,

@@ -32,12 +32,14 @@ from numpy.typing import ArrayLike, NDArray
 from kplane.errors import InvalidParameterError
 from kplane.te._instance import TEInstance
 from kplane.te._objectives import (
+    Mask,
     Objective,
     _check_beta,
     check_allocation,
     cvar,
     loss_weights,
     make_objective,
+    sort_select,
     value_at_risk,
 )
 from kplane.te._scenarios import ScenarioSet
@@ -148,7 +150,7 @@ class ReplayResult:
                 "cvar_max_form": cvar(self.scenario_loss_max, self.prob, beta),
                 "beta": beta,
                 "max_flow_quantile": float(
-                    max(value_at_risk(r, self.prob, beta) for r in self.flow_loss[self.weights > 0])
+                    sort_select(self.flow_loss[self.weights > 0], self.prob, Mask.quantile(beta)).max()
                 ),
             },
             "throughput": {

@@ -12,19 +12,10 @@ from kplane.network.io._scenario_json import (
     scenario_from_dict,
     scenario_to_dict,
 )
-from kplane.network.io._wan import (
-    FibreLayer,
-    WanNetwork,
-    read_arrow_ip_topology,
-    read_demand_rows,
-    read_teavar_topology,
-)
-from kplane.network.io._wan_formats import (
-    read_figret_topology,
-    read_flexile_topology,
-    read_graphml,
-    read_sndlib,
-)
+from kplane.network.io._wan import FibreLayer, WanNetwork, read_demand_rows, read_teavar_topology
+from kplane.network.io._wan_arrow import read_arrow_ip_topology
+from kplane.network.io._wan_formats import read_figret_topology, read_flexile_topology
+from kplane.network.io._wan_sndlib import read_graphml, read_sndlib
 
 __all__ = [
     "SCENARIO_SCHEMA",
