@@ -46,8 +46,9 @@ class Topology(FrozenState):
     capacity : array-like of shape (n_links,)
         Link capacity in bit/s, > 0.
     queue_size : array-like of shape (n_links,), optional
-        Buffer of the link's output port in packets (the packet in service is not counted;
-        see :mod:`kplane.sim`), >= 1. Defaults to :data:`DEFAULT_QUEUE_SIZE`.
+        Capacity of the link's output port in packets, counting the packet being transmitted
+        (as the recorded OMNeT++ datasets do; see ``docs/simulator.md``), >= 1. Defaults to
+        :data:`DEFAULT_QUEUE_SIZE`.
     propagation_delay : array-like of shape (n_links,), optional
         One-way propagation delay in seconds, >= 0. Defaults to 0.
     positions : array-like of shape (n_nodes, 2), optional

@@ -173,6 +173,8 @@ class NeuroRiskOptimizer:
         Adam training with early stopping on the validation objective.
     lr_schedule : {"cosine", "constant"}
         Learning rate per epoch (cosine: decays to 10% of ``learning_rate`` over ``epochs``).
+    step_loss : {"terminal", "linear"}
+        Train on the final allocation's objective (the paper) or on every step's, weighted by ``k``.
     chunk_size : int, optional
         Scenarios per chunk (None: automatic).
     checkpointing : bool
@@ -211,6 +213,7 @@ class NeuroRiskOptimizer:
         patience: int = 10,
         grad_clip: float = 1.0,
         lr_schedule: str = "cosine",
+        step_loss: str = "terminal",
         chunk_size: int | None = None,
         checkpointing: bool = False,
         validation_fraction: float = 0.2,
@@ -230,6 +233,7 @@ class NeuroRiskOptimizer:
         self.patience = patience
         self.grad_clip = grad_clip
         self.lr_schedule = lr_schedule
+        self.step_loss = step_loss
         self.chunk_size = chunk_size
         self.checkpointing = checkpointing
         self.validation_fraction = validation_fraction
@@ -250,6 +254,7 @@ class NeuroRiskOptimizer:
         "patience",
         "grad_clip",
         "lr_schedule",
+        "step_loss",
         "chunk_size",
         "checkpointing",
         "validation_fraction",
@@ -279,6 +284,7 @@ class NeuroRiskOptimizer:
             patience=self.patience,
             grad_clip=self.grad_clip,
             lr_schedule=self.lr_schedule,
+            step_loss=self.step_loss,
             chunk_size=self.chunk_size,
             checkpointing=self.checkpointing,
             seed=self.seed,

@@ -44,6 +44,10 @@ __all__ = ["CHECKPOINT_SCHEMA", "CHECKPOINT_SCHEMA_VERSION", "TrainSettings", "l
 CHECKPOINT_SCHEMA = "kplane.neurorisk-checkpoint"
 CHECKPOINT_SCHEMA_VERSION = 1
 
+STEP_LOSSES = ("terminal", "linear")
+"""Training loss over the unrolled steps: the final allocation's objective only (the paper), or the
+mean of every step's objective weighted by the step index ``k`` (``linear``: later steps count more)."""
+
 LR_SCHEDULES = ("cosine", "constant")
 """Learning rate per epoch: cosine decay to 10% of the initial rate over ``epochs``, or constant."""
 
@@ -67,6 +71,7 @@ class TrainSettings:
     patience: int = 10
     grad_clip: float = 1.0
     lr_schedule: str = "cosine"
+    step_loss: str = "terminal"
     chunk_size: int | None = None
     checkpointing: bool = False
     seed: int = 0
@@ -80,6 +85,8 @@ class TrainSettings:
                 raise InvalidParameterError(f"{name} must be an integer >= {lo}, got {v!r}")
         if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
             raise InvalidParameterError(f"learning_rate must be finite and > 0, got {self.learning_rate!r}")
+        if self.step_loss not in STEP_LOSSES:
+            raise InvalidParameterError(f"step_loss must be one of {STEP_LOSSES}, got {self.step_loss!r}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise InvalidParameterError(
                 f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}"
@@ -102,19 +109,26 @@ def terminal_loss(
     cache: dict[int, TerminalObjective] = {}
 
     def loss(net: NeuroRiskNet, graph: InstanceGraph) -> torch.Tensor:
+        trace: list[torch.Tensor] | None = [] if settings.step_loss == "linear" else None
         x = net.allocate(
             graph,
             objective,
             settings.iterations,
             chunk=settings.chunk_size,
             checkpointing=settings.checkpointing,
+            trace=trace,
         )
-        if surrogate is not None:
-            return surrogate(graph, x)
         key = id(graph)
-        if key not in cache:
+        if surrogate is None and key not in cache:
             cache[key] = TerminalObjective(objective, graph)
-        return cache[key](x)
+
+        def value(xk: torch.Tensor) -> torch.Tensor:
+            return surrogate(graph, xk) if surrogate is not None else cache[key](xk)
+
+        if not trace:
+            return value(x)
+        weights = [k + 1.0 for k in range(len(trace))]
+        return sum(w * value(xk) for w, xk in zip(weights, trace, strict=True)) / sum(weights)
 
     return loss
 

@@ -117,7 +117,7 @@ class NeuroRiskNet(nn.Module):
         checkpointing : bool
             Recompute each step in the backward pass instead of storing it (less memory).
         trace : list, optional
-            Receives the clipped allocation after every step (for diagnostics).
+            Receives the clipped allocation after every step (differentiable when gradients are on).
         """
         if int(iterations) != iterations or iterations < 0:
             raise InvalidParameterError(f"iterations must be an integer >= 0, got {iterations!r}")
@@ -143,7 +143,7 @@ class NeuroRiskNet(nn.Module):
             else:
                 state = self.step(graph, objective, state, chunk=chunk, survival_units=y_units)
             if trace is not None:
-                trace.append(clip_allocation(self.generate(graph, state).x).detach())
+                trace.append(clip_allocation(self.generate(graph, state).x))
         return state
 
     def allocate(
