@@ -221,7 +221,6 @@ def test_reproduce_fig3_quick_is_resumable(tmp_path, models_available):
     assert other.exit_code != 0 and "other settings" in str(other.exception)
 
 
-@pytest.mark.slow
 def test_reproduce_table2_quick(tmp_path, models_available):
     out = tmp_path / "t2"
     res = runner.invoke(

@@ -178,3 +178,21 @@ def test_resume_with_other_data_is_refused(labelled, tmp_path) -> None:
     run(labelled(4), tmp=tmp_path, max_steps=2)
     with pytest.raises(InvalidParameterError, match="training data has 5 samples, the interrupted run had 4"):
         run(labelled(5), tmp=tmp_path, max_steps=4, resume=True)
+
+
+def test_a_head_without_labels_is_refused(labelled) -> None:
+    from kplane.network import PathKPIs
+
+    samples = [
+        (sc, PathKPIs(pairs=k.pairs, mean_delay=k.mean_delay, jitter=k.jitter, loss_ratio=k.loss_ratio))
+        for sc, k in labelled(2)
+    ]
+    settings = TrainSettings(max_steps=1, batch_size=2)
+    with pytest.raises(InvalidParameterError, match="head 'gamma' needs a mean delay and a mean log-delay"):
+        train_network(
+            samples,
+            features=FEATURE_SETS["scale_free"],
+            heads=(("gamma",),),
+            hparams=dict(SMALL),
+            settings=settings,
+        )

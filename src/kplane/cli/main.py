@@ -7,9 +7,18 @@ import sys
 import typer
 
 from kplane import __version__
-from kplane.cli import bench, data, dataset, routenet, scenario, sim, te, topology
+from kplane.cli import (
+    bench,
+    data,
+    dataset,
+    routenet,
+    scenario,
+    sim,
+    te,
+    te_neural,  # noqa: F401  (registers te optimize/train, bench te, reproduce neurorisk)
+    topology,
+)
 from kplane.cli import reproduce as reproduce_cli
-from kplane.cli import te_neural  # noqa: F401  (registers te optimize/train, bench te, reproduce neurorisk)
 from kplane.cli import whatif as whatif_cli
 from kplane.cli._common import err_console
 from kplane.errors import KplaneError

@@ -1,4 +1,4 @@
-"""`kplane reproduce`: the RouteNet paper's use-case results (Fig. 3, Table II), simulated."""
+"""`kplane reproduce`: published results; this module holds RouteNet Fig. 3 and Table II."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 app = typer.Typer(
-    help="Reproduce the RouteNet use cases: fig3 (QoS routing), table2 (link placement).",
+    help="Reproduce published results: RouteNet fig3 (QoS routing) and table2 (link placement), and more.",
     no_args_is_help=True,
 )
 

@@ -88,7 +88,7 @@ def train_cmd(
     features: str = typer.Option("scale_free", "--features", help="Feature set: scale_free or paper."),
     heads: list[str] | None = typer.Option(
         None, "--heads", help="A head group per network, repeatable; '+' joins heads sharing a network "
-        "(default: --heads normal --heads binomial)."
+        "(default: --heads gamma --heads binomial)."
     ),
     path_dim: int = typer.Option(32, "--path-dim", help="Path state size (paper: 32)."),
     link_dim: int = typer.Option(32, "--link-dim", help="Link state size (paper: 32)."),

@@ -359,6 +359,9 @@ def bench_whatif_cmd(
     topology: str = typer.Option("nsfnet", "--topology", "-t", help="Bundled topology."),
     repeats: int = typer.Option(3, "--repeats", help="Timed repetitions (the best is reported)."),
     duration: float = typer.Option(2000.0, "--duration", help="Simulated seconds (for --model sim)."),
+    threads: int | None = typer.Option(
+        None, "--threads", help="Torch threads for RouteNet (default: torch's)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Time scoring N candidate routings (one batched predict call) with each model."""
@@ -379,7 +382,7 @@ def bench_whatif_cmd(
     build_s = time.perf_counter() - t0
     results = []
     for spec in model:
-        m = resolve_model(spec, duration=duration)
+        m = resolve_model(spec, duration=duration, num_threads=threads)
         times = []
         with summarised_warnings():
             predict_batched(m, scen[:2])  # warm-up (JIT compilation, lazy imports)
@@ -389,6 +392,7 @@ def bench_whatif_cmd(
         results.append(
             {
                 "model": spec,
+                "threads": threads,
                 "n_candidates": len(scen),
                 "best_s": min(times),
                 "median_s": sorted(times)[len(times) // 2],

@@ -199,6 +199,9 @@ class FeatureScaler:
     ranges_ : dict
         ``{"path:<name>": [min, max], "link:<name>": [min, max], "hops": [1, max], "n_nodes": [...],
         "n_paths": [...], "n_links": [...]}``.
+    labels_ : dict
+        Training paths with a usable label per target: ``delay``, ``log_delay`` (mean log-delay
+        without propagation delay, what the Gamma head needs) and ``loss``.
     """
 
     def __init__(self, spec: FeatureSpec) -> None:
@@ -208,6 +211,7 @@ class FeatureScaler:
         """Accumulate statistics over ``batches`` (float64, one pass); returns ``self``."""
         acc: dict[str, Any] = {}
         n_batches = 0
+        labels = {"delay": 0, "log_delay": 0, "loss": 0}
 
         def add(key: str, x: Tensor) -> None:
             x = x.to(torch.float64)
@@ -234,6 +238,9 @@ class FeatureScaler:
                 scale, offset = delay_reference(batch, self.spec)
                 y = (batch.mean_delay - offset) / scale
                 add("delay", y[batch.delay_mask][:, None])
+                labels["delay"] += int(batch.delay_mask.sum())
+                labels["log_delay"] += int((batch.log_delay_mask & (offset == 0)).sum())
+            labels["loss"] += int(batch.loss_mask.sum())
         if n_batches == 0:
             raise InvalidParameterError("FeatureScaler.fit needs at least one batch")
         if "delay" not in acc:
@@ -259,6 +266,7 @@ class FeatureScaler:
         for key in ("hops", "n_nodes", "n_paths", "n_links"):
             ranges[key] = [float(acc[key][3][0]), float(acc[key][4][0])]
         self.ranges_ = ranges
+        self.labels_ = labels
         return self
 
     def _check(self) -> None:
@@ -285,6 +293,7 @@ class FeatureScaler:
             "delay_mean": self.delay_mean_,
             "delay_std": self.delay_std_,
             "ranges": {k: list(v) for k, v in self.ranges_.items()},
+            "labels": dict(self.labels_),
         }
 
     @classmethod
@@ -299,6 +308,7 @@ class FeatureScaler:
             self.delay_mean_ = float(d["delay_mean"])
             self.delay_std_ = float(d["delay_std"])
             self.ranges_ = {str(k): [float(v[0]), float(v[1])] for k, v in d["ranges"].items()}
+            self.labels_ = {str(k): int(v) for k, v in d.get("labels", {}).items()}
         except KeyError as exc:
             raise FormatError(f"feature scaler lacks {exc.args[0]!r}", field="scaler") from None
         if self.path_mean_.shape != (len(self.spec.path),) or self.link_mean_.shape != (len(self.spec.link),):

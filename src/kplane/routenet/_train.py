@@ -325,6 +325,7 @@ def train_network(
             _truncate_csv(Path(log_csv), log_rows)
     else:
         scaler = FeatureScaler(features).fit(data.batches(max(s.batch_size, 64)))
+        _check_labels(heads, scaler.labels_)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(s.seed)
             net = RouteNetMultiHead(heads=heads, path_features=len(features.path),
@@ -439,6 +440,25 @@ def train_network(
     return TrainResult(net=net, scaler=scaler, steps=step, epochs=epoch + pos / steps_per_epoch,
                        stopped=stopped, wall_time_s=wall_before + time.perf_counter() - t0,
                        metrics=metrics, history=history)
+
+
+_NEEDS = {
+    "normal": ("delay", "a mean delay (PathKPIs.mean_delay)"),
+    "gamma": ("log_delay", "a mean delay and a mean log-delay (PathKPIs.mean_log_delay) on paths without "
+                           "propagation delay"),
+    "binomial": ("loss", "a loss ratio or packet counts (PathKPIs.loss_ratio / delivered, dropped)"),
+}
+
+
+def _check_labels(heads: Sequence[Sequence[str]], labels: dict[str, int]) -> None:
+    """Every head needs labelled training paths; say which label is missing instead of not learning."""
+    for h in (h for g in heads for h in g):
+        key, what = _NEEDS.get(h, ("", ""))
+        if key and labels.get(key, 0) == 0:
+            raise InvalidParameterError(
+                f"head {h!r} needs {what}; no training path has one — choose other heads "
+                "(e.g. normal for delay)"
+            )
 
 
 def _truncate_csv(path: Path, rows: int) -> None:

@@ -42,6 +42,7 @@ def resolve_model(
     warmup: float | None = None,
     seed: int = 0,
     n_jobs: int = 1,
+    num_threads: int | None = None,
 ) -> PerformanceModel:
     """A performance model from a name, a checkpoint path, or a model (returned as is).
 
@@ -53,6 +54,8 @@ def resolve_model(
         of a RouteNet checkpoint file.
     duration, warmup, seed, n_jobs
         Simulator settings for ``"sim"``.
+    num_threads : int, optional
+        Torch threads for RouteNet (``None``: torch's default).
 
     Raises
     ------
@@ -77,23 +80,23 @@ def resolve_model(
     if name.lower() == "sim":
         return make_simulator(duration=duration, warmup=warmup, seed=seed, n_jobs=n_jobs)
     if name.lower() == "bundled":
-        return _bundled_routenet()
+        return _bundled_routenet(num_threads)
     path = Path(name).expanduser()
     if path.is_file():
         try:
             from kplane.routenet import RouteNetModel
         except ImportError as exc:  # pragma: no cover - depends on the installed RouteNet
             raise UnsupportedError(f"RouteNet is not available to load {path}: {exc}") from None
-        return RouteNetModel.load(path)
+        return RouteNetModel.load(path, num_threads=num_threads)
     raise InvalidParameterError(
         f"unknown model {name!r}; valid: {', '.join(MODEL_CHOICES)} or the path of a RouteNet checkpoint file"
     )
 
 
-def _bundled_routenet() -> PerformanceModel:
+def _bundled_routenet(num_threads: int | None) -> PerformanceModel:
     """The RouteNet weights shipped with kplane (a clear error while none ship)."""
     try:
         from kplane.routenet import RouteNetModel
     except ImportError as exc:  # pragma: no cover - depends on the installed RouteNet
         raise UnsupportedError(f"RouteNet is not available: {exc}") from None
-    return RouteNetModel.load("bundled")
+    return RouteNetModel.load("bundled", num_threads=num_threads)

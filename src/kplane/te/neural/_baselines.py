@@ -15,7 +15,8 @@ FauTE): scenarios are collapsed into per-tunnel failure probabilities
     \mathcal{L}(x) = \sum_f w_f \,\mathrm{relu}\big(1 − \sum_{t∈f} x_t\big)
                    + λ \sum_f w_f \sum_{t∈f} π_t \min(x_t, 1),
 
-which sees neither the correlation between failures nor the tail of the loss distribution.
+which sees neither the correlation between failures nor the tail of the loss distribution. Its
+decision space is local scaling (the stronger of the two scaling spaces).
 """
 
 from __future__ import annotations

@@ -161,9 +161,10 @@ class NeuroRiskOptimizer:
         Training objective (``"teavar"``, ``"expected"``, ``"ffc"``, ``"quantile"``, ``"nominal"``).
     beta, form, flow_aggregate, weighting :
         Objective options (see :func:`kplane.te.make_objective`).
-    method : {"gr", "br", "gs", "ls", "collapsed"}
-        Decision space: gated reservation (NeuroRisk), plain reservation, global / local scaling, or
-        the scenario-collapsing baseline (global scaling trained on a soft-penalty surrogate).
+    method : {"gr", "br", "gs", "ls", "collapsed", "gr9"}
+        Decision space: gated reservation (NeuroRisk), plain reservation, global / local scaling, the
+        scenario-collapsing baseline (local scaling trained on a soft-penalty surrogate), or ``gr9``
+        (gated reservation with a ninth feature, the edge's idle capacity; a kplane extension).
         ``"neurorisk"`` and ``"faute"`` are accepted aliases.
     hidden : int
         Hidden units of the policy MLP.

@@ -55,6 +55,7 @@ def feature_names(method: str) -> tuple[str, ...]:
         "gs": SCALING_FEATURE_NAMES,
         "ls": SCALING_FEATURE_NAMES,
         "collapsed": COLLAPSED_FEATURE_NAMES,
+        "gr9": (*FEATURE_NAMES, "edge_slack"),
     }[fs]
 
 

@@ -114,7 +114,10 @@ def plan_chunk(
                 f"available; {hint}"
             )
         return None if chunk >= q else int(chunk)
-    limit = min(DEFAULT_BUDGET_BYTES, avail // 2) if budget is None else budget
+    if budget is not None:
+        limit = budget
+    else:  # chunking cannot shrink what training keeps for the backward pass: allow half the free memory
+        limit = avail // 2 if training else min(DEFAULT_BUDGET_BYTES, avail // 2)
     if step_bytes(graph, hidden, q, **kw) <= limit:
         return None
     fit = _largest(graph, hidden, limit, **kw)

@@ -188,12 +188,18 @@ def perceive(
     scen = scenario_losses(graph, losses, form)
     weights = risk_weights(objective, graph, losses, scen)
     xf = x.clamp(max=X_CAP)
-    if method in ("gr", "br"):
+    if method in ("gr", "br", "gr9"):
         unit_tunnel = graph.pair_tunnel
         assert decision.reserved is not None and decision.share is not None
         b = decision.bandwidth[unit_tunnel]
         margin = (decision.reserved - b) / decision.reserved.clamp(min=torch.finfo(x.dtype).tiny)
-        static = torch.stack([xf[unit_tunnel], margin, graph.cap_norm, graph.demand_norm, decision.share], 1)
+        cols = [xf[unit_tunnel], margin, graph.cap_norm, graph.demand_norm, decision.share]
+        if method == "gr9":
+            used = torch.zeros(graph.n_edges, dtype=x.dtype).index_add(
+                0, graph.pair_edge, decision.bandwidth.clamp(max=graph.demand)[unit_tunnel]
+            )
+            cols.append((1.0 - used / graph.cap)[graph.pair_edge])
+        static = torch.stack(cols, 1)
     elif method in ("gs", "ls", "collapsed"):
         unit_tunnel = torch.arange(graph.n_tunnels)
         assert decision.scale is not None
@@ -209,6 +215,12 @@ def perceive(
         risk = (torch.ones(1, 1, dtype=x.dtype), losses0[unit_flow], scen[:1].unsqueeze(0))
         return Features(risk, static, torch.ones(1, 1, dtype=x.dtype), unit_tunnel, losses, scen)
     y = survival_units if survival_units is not None else graph.survival.T[unit_tunnel]
-    w = weights if weights.shape[0] == 1 else weights[unit_tunnel] if method in ("gr", "br") else weights
+    w = (
+        weights
+        if weights.shape[0] == 1
+        else weights[unit_tunnel]
+        if method in ("gr", "br", "gr9")
+        else weights
+    )
     risk = (y, losses[unit_flow], scen.unsqueeze(0))
     return Features(risk, static, w, unit_tunnel, losses, scen)

@@ -41,7 +41,8 @@ METHOD_SPEC: dict[str, tuple[str, str, int, int, int]] = {
     "br": ("br", "br", 8, 3, 1),
     "gs": ("gs", "gs", 5, 3, 1),
     "ls": ("ls", "ls", 5, 3, 1),
-    "collapsed": ("gs", "collapsed", 6, 3, 1),
+    "collapsed": ("ls", "collapsed", 6, 3, 1),
+    "gr9": ("gr", "gr9", 9, 3, 2),
 }
 """Learned methods: gated/plain reservation, global/local scaling, scenario-collapsing baseline."""
 
