@@ -178,7 +178,7 @@ class PathKPIs(FrozenState):
             percentiles=pct,
             node_names=tuple(node_names) if node_names is not None else None,
             metadata=dict(data.get("metadata", {})),
-            **kw,  # type: ignore[arg-type]
+            **kw,
         )
 
     def select(self, index: ArrayLike) -> PathKPIs:

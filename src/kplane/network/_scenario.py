@@ -95,7 +95,7 @@ class Scenario(FrozenState):
     def link_load(self) -> NDArray[np.float64]:
         """Offered load per link in bit/s (fluid, no loss), shape (n_links,)."""
         rates = np.repeat(self.path_rate(), self.routing.hops)
-        return np.bincount(self.routing.link_ids, weights=rates, minlength=self.topology.n_links)
+        return np.bincount(self.routing.link_ids, weights=rates, minlength=self.topology.n_links).astype(np.float64)
 
     def utilisation(self) -> NDArray[np.float64]:
         """Offered load / capacity per link (fluid, no loss), shape (n_links,)."""
@@ -103,7 +103,7 @@ class Scenario(FrozenState):
 
     def replace(self, **changes: Any) -> Scenario:
         """A copy with ``topology``, ``routing``, ``traffic``, ``name`` or ``metadata`` replaced."""
-        fields = {
+        fields: dict[str, Any] = {
             "topology": self.topology,
             "routing": self.routing,
             "traffic": self.traffic,

@@ -68,8 +68,8 @@ class Topology(FrozenState):
     node_names: tuple[str, ...]
     links: NDArray[np.int64]
     capacity: NDArray[np.float64]
-    queue_size: NDArray[np.int64] = field(default=None)  # type: ignore[assignment]
-    propagation_delay: NDArray[np.float64] = field(default=None)  # type: ignore[assignment]
+    queue_size: NDArray[np.int64] = field(default=None)  # type: ignore[arg-type]
+    propagation_delay: NDArray[np.float64] = field(default=None)  # type: ignore[arg-type]
     positions: NDArray[np.float64] | None = None
     name: str = "topology"
     metadata: Mapping[str, Any] = field(default_factory=dict)
@@ -239,7 +239,7 @@ class Topology(FrozenState):
 
     def replace(self, **changes: Any) -> Topology:
         """Return a copy with some fields replaced (validated again)."""
-        fields = {
+        fields: dict[str, Any] = {
             "node_names": self.node_names,
             "links": self.links,
             "capacity": self.capacity,

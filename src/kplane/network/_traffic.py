@@ -114,8 +114,8 @@ class Traffic(FrozenState):
 
     rate: NDArray[np.float64]
     packet_sizes: tuple[PacketSizeDistribution, ...] = field(default_factory=_default_sizes)
-    size_class: NDArray[np.int64] = field(default=None)  # type: ignore[assignment]
-    tos: NDArray[np.int64] = field(default=None)  # type: ignore[assignment]
+    size_class: NDArray[np.int64] = field(default=None)  # type: ignore[arg-type]
+    tos: NDArray[np.int64] = field(default=None)  # type: ignore[arg-type]
     arrival: Literal["poisson"] = "poisson"
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ import torch
 from kplane.datasets import GraphBatch
 from kplane.routenet._features import FeatureScaler, delay_reference
 from kplane.routenet._heads import DELAY_HEADS, LOSS_HEADS, head_predict
+from kplane.routenet._kernels import Workspace
 from kplane.routenet._model import RouteNetMultiHead, RoutingPlan
 
 __all__ = ["kpi_metrics", "predict_batch"]
@@ -53,12 +54,12 @@ def predict_batch(
         plan = RoutingPlan.from_batch(batch)
         states = net.encode(xp, xl, plan)
         scale, offset = delay_reference(batch, scaler.spec)
-        out = _si(net, net.readout(states, sample=False), scale, offset, scaler)
+        ws = Workspace()
+        out = _si(net, net.readout(states, sample=False, workspace=ws), scale, offset, scaler)
         if mc_samples > 0 and "mean_delay" in out:
             draws = [
-                _si(net, net.readout(states, sample=True, generator=generator), scale, offset, scaler)[
-                    "mean_delay"
-                ]
+                _si(net, net.readout(states, sample=True, generator=generator, workspace=ws), scale, offset,
+                    scaler)["mean_delay"]
                 for _ in range(mc_samples)
             ]
             out["mean_delay_samples"] = torch.stack(draws)

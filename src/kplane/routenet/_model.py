@@ -19,6 +19,7 @@ from torch import nn
 from kplane.datasets import GraphBatch
 from kplane.errors import InvalidParameterError
 from kplane.routenet._heads import HEAD_OUTPUTS, HEADS
+from kplane.routenet._kernels import Workspace, dropout, gru, path_rnn_no_grad, readout_no_grad
 
 __all__ = ["RouteNet", "RouteNetMultiHead", "RoutingPlan"]
 
@@ -74,28 +75,6 @@ class RoutingPlan:
             hop_links=hop_links,
             edge_links=torch.cat(hop_links),
         )
-
-
-def _gru(gi: Tensor, gh: Tensor, h: Tensor, b_hn: Tensor | None = None) -> Tensor:
-    """GRU cell (PyTorch's gate layout r, z, n) from ``gi = W_ih x + b_ih``, ``gh = W_hh h + b_hh``.
-
-    With ``b_hn`` given, ``gh`` lacks the candidate's recurrent bias and ``gi`` holds the reset and
-    update parts of ``b_hh``. ``tanh(x)`` is computed as ``2 sigmoid(2x) - 1``: the same function,
-    several times faster on CPU.
-    """
-    d = h.shape[1]
-    rz = torch.sigmoid(gi[:, : 2 * d] + gh[:, : 2 * d])
-    gh_n = gh[:, 2 * d :] if b_hn is None else gh[:, 2 * d :] + b_hn
-    n = torch.sigmoid(torch.addcmul(gi[:, 2 * d :], rz[:, :d], gh_n) * 2.0) * 2.0 - 1.0
-    return torch.lerp(n, h, rz[:, d:])  # (1 - z) * n + z * h
-
-
-def _dropout(x: Tensor, p: float, active: bool, generator: torch.Generator | None) -> Tensor:
-    if not active or p == 0.0:
-        return x
-    # uniform draws + comparison: several times faster on CPU than bernoulli_
-    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype) >= p
-    return x * keep * (1.0 / (1.0 - p))
 
 
 class RouteNet(nn.Module):
@@ -183,11 +162,14 @@ class RouteNet(nn.Module):
         h_l = F.pad(x_link, (0, self.link_dim - x_link.shape[1]))
         return h_p, h_l
 
-    def message(self, h_path: Tensor, h_link: Tensor, plan: RoutingPlan) -> tuple[Tensor, Tensor]:
+    def message(
+        self, h_path: Tensor, h_link: Tensor, plan: RoutingPlan, workspace: Workspace | None = None
+    ) -> tuple[Tensor, Tensor]:
         """Lines 4–10: run the path GRU over each path's link states.
 
         Returns the new path states (P, path_dim) and the messages (E, path_dim), one per hop in
-        the hop-major order of ``plan.edge_links``.
+        the hop-major order of ``plan.edge_links``. Without autograd and with a ``workspace``, both
+        are views of its buffers, overwritten by the next call with the same workspace.
         """
         rnn, d = self.path_rnn, self.path_dim
         # Input projection once per link and iteration, (L, 3 path_dim). The reset/update parts of the
@@ -195,9 +177,10 @@ class RouteNet(nn.Module):
         b_rz = F.pad(rnn.bias_hh[: 2 * d], (0, d))
         gi_link = F.linear(h_link, rnn.weight_ih, rnn.bias_ih + b_rz)
         b_hn = rnn.bias_hh[2 * d :]
-        h = h_path.index_select(0, plan.perm)
         if not torch.is_grad_enabled():
-            return self._message_no_grad(h, gi_link, b_hn, plan)
+            return path_rnn_no_grad(h_path, gi_link, rnn.weight_hh, b_hn, plan.perm, plan.hop_sizes,
+                                    plan.hop_links, workspace or Workspace())
+        h = h_path.index_select(0, plan.perm)
         messages: list[Tensor] = []
         finished: list[Tensor] = []
         for k, n_k in enumerate(plan.hop_sizes):
@@ -205,44 +188,11 @@ class RouteNet(nn.Module):
                 finished.append(h[n_k:])  # paths of exactly k hops are done
             h_prev = h[:n_k]
             gh = F.linear(h_prev, rnn.weight_hh)
-            h = _gru(gi_link.index_select(0, plan.hop_links[k]), gh, h_prev, b_hn)
+            h = gru(gi_link.index_select(0, plan.hop_links[k]), gh, h_prev, b_hn)
             messages.append(h)
         finished.append(h)
         h_sorted = torch.cat(finished[::-1])
         return h_sorted.index_select(0, plan.inv_perm), torch.cat(messages)
-
-    def _message_no_grad(
-        self, h: Tensor, gi_link: Tensor, b_hn: Tensor, plan: RoutingPlan
-    ) -> tuple[Tensor, Tensor]:
-        """:meth:`message` without autograd: the same GRU arithmetic in preallocated buffers
-        (large temporaries are what costs most on CPU for big networks)."""
-        rnn, d = self.path_rnn, self.path_dim
-        n_paths = h.shape[0]
-        w_hh_t = rnn.weight_hh.t()
-        gh_buf = h.new_empty((n_paths, 3 * d))
-        gi_buf = h.new_empty((n_paths, 3 * d))
-        messages = h.new_empty((int(plan.edge_links.shape[0]), d))
-        finished: list[Tensor] = []
-        start = 0
-        for k, n_k in enumerate(plan.hop_sizes):
-            if n_k < h.shape[0]:
-                finished.append(h[n_k:])
-            h_prev = h[:n_k]
-            gh = gh_buf[:n_k]
-            torch.mm(h_prev, w_hh_t, out=gh)
-            gh[:, 2 * d :].add_(b_hn)
-            gi = gi_buf[:n_k]
-            torch.index_select(gi_link, 0, plan.hop_links[k], out=gi)
-            rz = gi[:, : 2 * d]
-            rz.add_(gh[:, : 2 * d]).sigmoid_()  # reset and update gates
-            cand = gi[:, 2 * d :]
-            cand.addcmul_(rz[:, :d], gh[:, 2 * d :]).mul_(2.0).sigmoid_().mul_(2.0).sub_(1.0)  # tanh
-            h = messages[start : start + n_k]
-            torch.lerp(cand, h_prev, rz[:, d:], out=h)  # (1 - z) * cand + z * h_prev
-            start += n_k
-        finished.append(h)
-        h_sorted = torch.cat(finished[::-1])
-        return h_sorted.index_select(0, plan.inv_perm), messages
 
     def aggregate(self, messages: Tensor, plan: RoutingPlan) -> Tensor:
         """Line 12 (inner sum): ``M_l`` = sum of the messages of every path crossing ``l``, (L, path_dim)."""
@@ -254,26 +204,36 @@ class RouteNet(nn.Module):
         cell = self.link_update
         gi = F.linear(aggregated, cell.weight_ih, cell.bias_ih)
         gh = F.linear(h_link, cell.weight_hh, cell.bias_hh)
-        return _gru(gi, gh, h_link)
+        return gru(gi, gh, h_link)
 
     def encode(self, x_path: Tensor, x_link: Tensor, plan: RoutingPlan) -> Tensor:
         """Lines 1–14: final path states ``h_p^T``, (P, path_dim)."""
         h_p, h_l = self.initial_states(x_path, x_link)
+        ws = None if torch.is_grad_enabled() else Workspace()
         for _ in range(self.iterations):
-            h_p, messages = self.message(h_p, h_l, plan)
+            h_p, messages = self.message(h_p, h_l, plan, ws)
             h_l = self.update(h_l, self.aggregate(messages, plan))
-        return h_p
+        return h_p if ws is None else h_p.clone()
 
     def readout(
-        self, h_path: Tensor, *, sample: bool | None = None, generator: torch.Generator | None = None
+        self,
+        h_path: Tensor,
+        *,
+        sample: bool | None = None,
+        generator: torch.Generator | None = None,
+        workspace: Workspace | None = None,
     ) -> Tensor:
         """Line 15: ``F_p`` with the residual input ``h_p``; (P, n_outputs).
 
-        Dropout is active when training, or when ``sample=True`` (Monte-Carlo dropout).
+        Dropout is active when training, or when ``sample=True`` (Monte-Carlo dropout). Without
+        autograd the hidden layers live in ``workspace`` buffers (reuse one across repeated calls).
         """
         active = self.training if sample is None else sample
-        r = _dropout(F.selu(self.readout1(h_path)), self.dropout, active, generator)
-        r = _dropout(F.selu(self.readout2(r)), self.dropout, active, generator)
+        if not torch.is_grad_enabled():
+            return readout_no_grad(h_path, self.readout1, self.readout2, self.readout_out, self.dropout,
+                                   active, generator, workspace or Workspace())
+        r = dropout(F.selu(self.readout1(h_path)), self.dropout, active, generator)
+        r = dropout(F.selu(self.readout2(r)), self.dropout, active, generator)
         return self.readout_out(torch.cat([r, h_path], dim=1))
 
     def forward(
@@ -343,12 +303,17 @@ class RouteNetMultiHead(nn.Module):
         return [net.encode(x_path, x_link, plan) for net in self.networks]
 
     def readout(
-        self, states: list[Tensor], *, sample: bool | None = None, generator: torch.Generator | None = None
+        self,
+        states: list[Tensor],
+        *,
+        sample: bool | None = None,
+        generator: torch.Generator | None = None,
+        workspace: Workspace | None = None,
     ) -> dict[str, Tensor]:
         """Raw outputs per head name, each (P, HEAD_OUTPUTS[head])."""
         out: dict[str, Tensor] = {}
         for net, group, h in zip(self.networks, self.groups, states, strict=True):
-            y = net.readout(h, sample=sample, generator=generator)
+            y = net.readout(h, sample=sample, generator=generator, workspace=workspace)
             start = 0
             for name in group:
                 out[name] = y[:, start : start + HEAD_OUTPUTS[name]]

@@ -23,9 +23,10 @@ from kplane.errors import (
 )
 from kplane.network import PathKPIs, Scenario
 from kplane.routenet._checkpoint import load_checkpoint, save_checkpoint
-from kplane.routenet._features import FeatureScaler, FeatureSpec, raw_features
+from kplane.routenet._features import FeatureScaler, FeatureSpec
 from kplane.routenet._inference import predict_batch
 from kplane.routenet._model import RouteNetMultiHead
+from kplane.routenet._ood import out_of_range, unmodelled
 from kplane.routenet._train import TrainSettings, train_network
 
 __all__ = ["DEFAULT_HEADS", "OOD_POLICIES", "RouteNetModel", "bundled_weights"]
@@ -35,8 +36,6 @@ DEFAULT_HEADS: tuple[tuple[str, ...], ...] = (("gamma",), ("binomial",))
 (see docs/routenet.md)."""
 OOD_POLICIES = ("warn", "raise", "ignore")
 _MAX_PATHS_PER_BATCH = 50_000
-_TOL = 0.05  # fraction of the training span tolerated beyond it before a feature counts as unseen
-_SIZE_KEYS = {"hops": "hop count", "n_nodes": "node count", "n_paths": "path count", "n_links": "link count"}
 
 
 def bundled_weights() -> Path:
@@ -291,61 +290,6 @@ class RouteNetModel:
         return model
 
     # ------------------------------------------------------------------ prediction
-    def _ood_issues(self, batch: GraphBatch, names: Sequence[str]) -> list[str]:
-        ranges = self.scaler_.ranges_
-        spec = self.scaler_.spec
-        xp, xl = raw_features(batch, spec)
-        issues: list[str] = []
-
-        def check(label: str, values: torch.Tensor, owner: torch.Tensor, key: str, both: bool) -> None:
-            if key not in ranges or values.numel() == 0:
-                return
-            lo, hi = ranges[key]
-            tol = _TOL * (hi - lo) if hi > lo else 1e-6 * max(1.0, abs(hi))
-            bad = values > hi + tol
-            if both:
-                bad |= values < lo - tol
-            if bool(bad.any()):
-                for k in torch.unique(owner[bad]).tolist():
-                    v = values[bad & (owner == k)]
-                    shown = float(v.max()) if float(v.max()) > hi else float(v.min())
-                    issues.append(f"scenario {names[k]!r}: {label} {shown:.6g} is outside the training "
-                                  f"range [{lo:.6g}, {hi:.6g}]")
-
-        active = batch.has_traffic
-        for j, n in enumerate(spec.path):
-            check(f"path feature {n}", xp[active, j], batch.path_sample[active], f"path:{n}", True)
-        for j, n in enumerate(spec.link):
-            check(f"link feature {n}", xl[:, j], batch.link_sample, f"link:{n}", True)
-        sizes = {
-            "hops": (batch.path_length.to(torch.float64), batch.path_sample),
-            "n_nodes": (batch.n_nodes.to(torch.float64), torch.arange(batch.n_samples)),
-            "n_paths": (torch.diff(batch.path_offsets).to(torch.float64), torch.arange(batch.n_samples)),
-            "n_links": (torch.diff(batch.link_offsets).to(torch.float64), torch.arange(batch.n_samples)),
-        }
-        for key, (vals, owner) in sizes.items():
-            lo, hi = ranges.get(key, [0.0, float("inf")])
-            bad = vals > hi
-            for k in torch.unique(owner[bad]).tolist():
-                worst = float(vals[bad & (owner == k)].max())
-                issues.append(f"scenario {names[k]!r}: {_SIZE_KEYS[key]} {worst:g} exceeds the largest "
-                              f"seen in training ({hi:g})")
-        return issues
-
-    @staticmethod
-    def _model_issues(sc: Scenario) -> list[str]:
-        """What this RouteNet does not model at all: non-FIFO ports, several ToS classes."""
-        issues = []
-        sched = sc.topology.metadata.get("scheduling") or []
-        found = {str(s.get("policy", "FIFO")).upper() for s in sched if isinstance(s, dict)}
-        policies = sorted(found - {"FIFO"})
-        if policies:
-            issues.append(f"scenario {sc.name!r}: scheduling {', '.join(policies)} at some ports; this "
-                          "RouteNet models FIFO drop-tail ports only")
-        if len(np.unique(sc.traffic.tos[sc.traffic.rate > 0])) > 1:
-            issues.append(f"scenario {sc.name!r}: several ToS classes; this RouteNet models one class")
-        return issues
-
     def _chunks(self, scenarios: Sequence[Scenario]) -> Iterator[list[int]]:
         chunk: list[int] = []
         paths = 0
@@ -389,8 +333,8 @@ class RouteNetModel:
             for idx in self._chunks(scenarios):
                 batch = collate([(scenarios[i], None) for i in idx])
                 if self.ood != "ignore":
-                    issues = [m for i in idx for m in self._model_issues(scenarios[i])]
-                    issues += self._ood_issues(batch, [names[i] for i in idx])
+                    issues = [m for i in idx for m in unmodelled(scenarios[i])]
+                    issues += out_of_range(batch, self.scaler_, [names[i] for i in idx])
                     if issues and self.ood == "raise":
                         raise UnsupportedError(
                             "out of the model's training distribution: " + "; ".join(issues)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -112,3 +113,11 @@ def test_collapsed_baseline_trains_on_its_surrogate(instances) -> None:
     x = opt.optimize(instances[0])
     assert x.shape == (instances[0].n_tunnels,)
     assert make_objective("expected").evaluate(instances[0], x) <= 1.0
+
+
+@pytest.mark.parametrize("kw", [{"step_loss": "linear"}, {"method": "gr9"}, {"checkpointing": True}])
+def test_training_variants_run(instances, kw) -> None:
+    opt = NeuroRiskOptimizer(objective="teavar", epochs=1, **{**SMALL, **kw}).fit(instances[:2])
+    x = opt.optimize(instances[2])
+    assert x.shape == (instances[2].n_tunnels,)
+    assert np.all(instances[2].link_load(x) <= instances[2].topology.capacity)

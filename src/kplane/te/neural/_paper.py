@@ -115,7 +115,7 @@ class Reproduction:
         path = self.policy_dir / f"{stem}.json"
         if path.is_file():
             return NeuroRiskOptimizer.load(path), str(path)
-        if method == "gr" and objective in BUNDLED_POLICIES:
+        if method == "gr" and objective in BUNDLED_POLICIES and len(networks) == 1:
             try:
                 bundled = bundled_policy_path(objective)
             except InvalidParameterError:
