@@ -179,7 +179,7 @@ def test_info_and_evaluate(monkeypatch, capsys, trained, datanet_dir) -> None:
     code, out, _ = run_main(monkeypatch, capsys, "routenet", "info", str(trained), "--json")
     assert code == 0
     card = json.loads(out)
-    assert card["heads"] == [["gamma"], ["binomial"]] and card["hparams"]["iterations"] == 2
+    assert card["heads"] == [["gamma", "binomial"]] and card["hparams"]["iterations"] == 2
     code, out, _ = run_main(
         monkeypatch,
         capsys,

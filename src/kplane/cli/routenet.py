@@ -88,7 +88,7 @@ def train_cmd(
     features: str = typer.Option("scale_free", "--features", help="Feature set: scale_free or paper."),
     heads: list[str] | None = typer.Option(
         None, "--heads", help="A head group per network, repeatable; '+' joins heads sharing a network "
-        "(default: --heads gamma --heads binomial)."
+        "(default: --heads gamma+binomial; two networks: --heads gamma --heads binomial)."
     ),
     path_dim: int = typer.Option(32, "--path-dim", help="Path state size (paper: 32)."),
     link_dim: int = typer.Option(32, "--link-dim", help="Link state size (paper: 32)."),
@@ -368,7 +368,8 @@ def bench_routenet(
         ("infer_s", "inference time, one scenario, predict() (s)", "{:.3f}"),
         ("infer_forward_s", "  of which the network's forward pass (s)", "{:.3f}"),
         ("infer_batch450_nsfnet_s", "inference, 450 NSFNET routings in one call (s)", "{:.3f}"),
-        ("sim_wall_s", "simulator on the same network (s)", "{:.1f}"),
+        ("sim_wall_s", "simulator on the same network, --sim-time seconds (s)", "{:.3g}"),
+        ("sim_wall_paper_sample_s_extrapolated", "  extrapolated to 16,000 s (s)", "{:.3g}"),
         ("speedup_vs_sim", "speed-up vs the simulator (16,000 s per sample)", "{:,.0f}×"),
         ("sim_nsfnet_16000s_wall_s", "simulator, one NSFNET sample of 16,000 s (s)", "{:.2f}"),
         ("infer_nsfnet_s", "RouteNet, one NSFNET sample (s)", "{:.4f}"),

@@ -44,7 +44,8 @@ from kplane.routenet._heads import (
 from kplane.routenet._inference import kpi_metrics, predict_batch
 from kplane.routenet._model import RouteNet, RouteNetMultiHead, RoutingPlan
 from kplane.routenet._predict import DEFAULT_HEADS, OOD_POLICIES, RouteNetModel, bundled_weights
-from kplane.routenet._train import TrainResult, TrainSettings, as_sample, train_network
+from kplane.routenet._settings import TrainResult, TrainSettings
+from kplane.routenet._train import as_sample, train_network
 
 __all__ = [
     "CHECKPOINT_SCHEMA",

@@ -30,7 +30,8 @@ from kplane.network import PathKPIs, Scenario
 from kplane.routenet._features import FEATURE_SETS, FeatureScaler
 from kplane.routenet._model import RouteNetMultiHead, RoutingPlan
 from kplane.routenet._predict import DEFAULT_HEADS, RouteNetModel
-from kplane.routenet._train import TrainSettings, _batch_loss
+from kplane.routenet._settings import TrainSettings
+from kplane.routenet._train import _batch_loss
 
 __all__ = ["run_benchmark"]
 
@@ -101,10 +102,15 @@ def _versus_recorded(
         if not wall:
             continue
         say(f"RouteNet vs recorded simulator time, sample {k}")
+        scenario = smp.scenario
+
+        def one(sc: Scenario = scenario) -> None:
+            model.predict([sc])
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.predict([smp.scenario])
-            best = min(_timed(lambda sc=smp.scenario: model.predict([sc])) for _ in range(repeats))
+            one()
+            best = min(_timed(one) for _ in range(repeats))
         ratios.append(wall / best)
         pred_s.append(best)
         sim_s.append(wall)
@@ -216,9 +222,9 @@ def run_benchmark(
             res["speedup_vs_sim"] = per_sample / res["infer_s"]
             res["speedup_vs_sim_measured_duration"] = wall / res["infer_s"]
             res["sim_note"] = (
-                f"simulator: {wall:.1f} s for {sim_time:g} simulated s; the speed-up assumes the paper's "
+                f"simulator: {wall:.3g} s for {sim_time:g} simulated s; the speed-up assumes the paper's "
                 f"{PAPER_SAMPLE_TIME:,.0f} s per sample (wall time grows linearly with simulated time); "
-                f"for the {sim_time:g} s actually simulated it is {wall / res['infer_s']:,.0f}×"
+                f"for the {sim_time:g} s actually simulated it is {wall / res['infer_s']:.3g}×"
             )
             say("simulating one NSFNET sample for 16,000 s")
             t = time.perf_counter()

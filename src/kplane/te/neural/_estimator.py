@@ -84,18 +84,28 @@ def bundled_policy_path(name: str) -> Path:
 
 
 def bundled_policy_for(objective: str, instance: TEInstance | None = None) -> Path:
-    """The shipped policy best suited to ``instance``: ``<network>-<objective>`` when one is shipped for the
-    instance's network (``metadata["network"]`` / ``["topology"]`` or the topology name), else the
-    objective's default (:data:`BUNDLED_POLICIES`), else the expected-throughput one."""
+    """The shipped policy best suited to ``instance`` and ``objective``.
+
+    In order: ``<network>-<objective>`` when one is shipped for the instance's network
+    (``metadata["network"]`` / ``["topology"]``, else the topology name); ``mixed-<objective>`` (trained
+    on several bundled topologies) for other networks; the objective's B4 policy
+    (:data:`BUNDLED_POLICIES`); the expected-throughput policy.
+    """
     key = make_objective(objective).name
+    candidates = []
     if instance is not None:
         meta = instance.metadata
         net = str(meta.get("network") or meta.get("topology") or instance.topology.name).lower()
+        candidates.append(f"{net}-{key}")
+        if net != "b4":
+            candidates.append(f"mixed-{key}")
+    candidates.append(BUNDLED_POLICIES.get(key, "b4-expected"))
+    for name in candidates:
         try:
-            return bundled_policy_path(f"{net}-{key}")
+            return bundled_policy_path(name)
         except InvalidParameterError:
-            pass
-    return bundled_policy_path(key if key in BUNDLED_POLICIES else "expected")
+            continue
+    return bundled_policy_path("expected")
 
 
 @dataclass(frozen=True, eq=False)

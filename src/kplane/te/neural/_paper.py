@@ -116,13 +116,15 @@ class Reproduction:
         if path.is_file():
             return NeuroRiskOptimizer.load(path), str(path)
         if method == "gr" and objective in BUNDLED_POLICIES and len(networks) == 1:
-            try:
-                bundled = bundled_policy_path(objective)
-            except InvalidParameterError:
-                bundled = None
-            if bundled is not None:
-                tag = "" if list(networks) == ["b4"] else " (cross-topology)"
-                return NeuroRiskOptimizer.load(bundled), f"bundled:{bundled.name}{tag}"
+            for name in (f"{networks[0]}-{objective}", objective):
+                try:
+                    bundled = bundled_policy_path(name)
+                except InvalidParameterError:
+                    continue
+                own = bundled.stem.startswith(f"{networks[0]}-")
+                return NeuroRiskOptimizer.load(bundled), f"bundled:{bundled.name}" + (
+                    "" if own else " (cross-topology)"
+                )
         if not self.train_missing:
             return None
         self.progress(f"training {stem} ({self.epochs} epochs)")
@@ -202,7 +204,7 @@ class Reproduction:
         """Latency on one CPU thread vs the solver, PreTE (per-flow quantile, mean aggregate) objective."""
         rows = run_neurorisk_bench(
             topologies,
-            objective="quantile",
+            objective=make_objective("quantile", flow_aggregate="mean"),
             policy="bundled",
             time_limit=self.time_limit,
             data_dir=self.data_dir,
