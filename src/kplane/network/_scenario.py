@@ -95,7 +95,8 @@ class Scenario(FrozenState):
     def link_load(self) -> NDArray[np.float64]:
         """Offered load per link in bit/s (fluid, no loss), shape (n_links,)."""
         rates = np.repeat(self.path_rate(), self.routing.hops)
-        return np.bincount(self.routing.link_ids, weights=rates, minlength=self.topology.n_links).astype(np.float64)
+        load = np.bincount(self.routing.link_ids, weights=rates, minlength=self.topology.n_links)
+        return load.astype(np.float64)
 
     def utilisation(self) -> NDArray[np.float64]:
         """Offered load / capacity per link (fluid, no loss), shape (n_links,)."""
