@@ -33,7 +33,8 @@ demo: $(STAMP)
 		--candidates 30 --duration 1000
 	$(BIN)/kplane te solve --topology abilene --cutoff 1e-4 --objective teavar --beta 0.99 \
 		--allocation-out demo-te-allocation.json
-	$(BIN)/kplane te optimize --topology abilene --cutoff 1e-4 --objective teavar --target-load 1.0 --compare-solver
+	$(BIN)/kplane te optimize --topology abilene --cutoff 1e-4 --objective teavar --target-load 1.0 --threads 1 \
+		--compare-solver
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -177,3 +177,20 @@ def test_scheduling_and_tos_are_flagged(fitted) -> None:
     t = sc.traffic
     msgs = ood_messages(fitted, [sc.replace(traffic=Traffic(rate=t.rate, tos=tos))])
     assert any("several ToS classes" in m for m in msgs), msgs
+
+
+def test_predictions_follow_a_change_of_time_unit(fitted) -> None:
+    """Capacities and rates × k is the same network with times ÷ k: delays ÷ k, jitter ÷ k², same loss."""
+    sc = toy_scenario(6, 2)
+    k = 1e6  # 10–100 kbit/s links become 10–100 Gbit/s links
+    t = sc.traffic
+    fast = sc.replace(
+        topology=sc.topology.replace(capacity=sc.topology.capacity * k),
+        traffic=Traffic(rate=t.rate * k, packet_sizes=t.packet_sizes),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", OutOfDistributionWarning)  # nothing is out of range
+        a, b = fitted.predict([sc])[0], fitted.predict([fast])[0]
+    assert np.allclose(b.mean_delay * k, a.mean_delay, rtol=1e-5)
+    assert np.allclose(b.jitter * k**2, a.jitter, rtol=1e-4)
+    assert np.allclose(b.loss_ratio, a.loss_ratio, rtol=1e-5)

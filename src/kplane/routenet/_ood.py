@@ -33,7 +33,7 @@ def out_of_range(batch: GraphBatch, scaler: FeatureScaler, names: Sequence[str])
         if key not in ranges or values.numel() == 0:
             return
         lo, hi = ranges[key]
-        tol = TOLERANCE * (hi - lo) if hi > lo else 1e-6 * max(1.0, abs(hi))
+        tol = max(TOLERANCE * (hi - lo), 1e-6 * max(1.0, abs(lo), abs(hi)))  # rounding is not novelty
         bad = values > hi + tol
         if both:
             bad |= values < lo - tol
