@@ -205,7 +205,7 @@ def optimize_cmd(
     policy: str = typer.Option(
         "bundled",
         "--policy",
-        help="'bundled' (by objective), 'bundled:<name>' (e.g. bundled:ibm-teavar) or a file.",
+        help="'bundled' (by network and objective), 'bundled:<name>' (e.g. bundled:ibm-teavar) or a file.",
     ),
     iterations: int = typer.Option(None, "--iterations", help="Unrolled steps K (default: as trained)."),
     threads: int = typer.Option(None, "--threads", help="CPU threads for torch (default: torch's)."),
@@ -219,7 +219,7 @@ def optimize_cmd(
         False, "--compare-solver", help="Also solve exactly; report the gap."
     ),
     time_limit: float = typer.Option(
-        None, "--time-limit", help="Solver time limit [s] for --compare-solver."
+        None, "--time-limit", help="Solver time limit in seconds for --compare-solver."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     allocation_out: Path = typer.Option(None, "--allocation-out", help="Write the allocation JSON."),
@@ -397,7 +397,7 @@ def train_cmd(
         "--step-loss",
         help="terminal (final allocation, the paper) or linear (every step, weight k).",
     ),
-    patience: int = typer.Option(10, "--patience", help="Early-stopping patience [epochs]."),
+    patience: int = typer.Option(10, "--patience", help="Early-stopping patience in epochs."),
     chunk_size: int = typer.Option(None, "--chunk-size", help="Scenarios per chunk."),
     checkpointing: bool = typer.Option(False, "--checkpointing", help="Gradient checkpointing per step."),
     seed: int = typer.Option(0, "--seed", help="Seeds initialisation, order and failure draws."),
@@ -560,7 +560,7 @@ def bench_te_cmd(
     policy: str = typer.Option("bundled", "--policy", help="'bundled' or a policy file."),
     iterations: int = typer.Option(None, "--iterations", help="Unrolled steps K (default: as trained)."),
     repeats: int = typer.Option(5, "--repeats", help="Timed runs per measurement (median)."),
-    time_limit: float = typer.Option(300.0, "--time-limit", help="Solver time limit [s]."),
+    time_limit: float = typer.Option(300.0, "--time-limit", help="Solver time limit in seconds."),
     no_solver: bool = typer.Option(False, "--no-solver", help="Skip the exact solver."),
     data: Path = typer.Option(None, "--data", help="The public data folder (default: ../shared/data)."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON records."),
@@ -639,7 +639,7 @@ def reproduce_neurorisk_cmd(
     ),
     train_missing: bool = typer.Option(False, "--train-missing", help="Train policies that are not found."),
     epochs: int = typer.Option(30, "--epochs", help="Epochs for --train-missing."),
-    time_limit: float = typer.Option(300.0, "--time-limit", help="Solver time limit [s]."),
+    time_limit: float = typer.Option(300.0, "--time-limit", help="Solver time limit in seconds."),
     out: Path = typer.Option(Path("neurorisk-results"), "--out", help="Folder for JSON results and figures."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     threads: int = typer.Option(1, "--threads", help="CPU threads for torch."),

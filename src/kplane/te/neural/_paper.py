@@ -337,6 +337,7 @@ def plot_figure7(res: dict[str, Any], path: Path) -> Path:
                 bar.set_color("tab:orange")
         ax.set_ylabel("relative error [%]")
         ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    fig.suptitle("relative error vs the exact optimum; orange = seen in training", fontsize=10)
     fig.tight_layout()
     import io
 

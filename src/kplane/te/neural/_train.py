@@ -128,7 +128,8 @@ def terminal_loss(
         if not trace:
             return value(x)
         weights = [k + 1.0 for k in range(len(trace))]
-        return sum(w * value(xk) for w, xk in zip(weights, trace, strict=True)) / sum(weights)
+        total = torch.stack([w * value(xk) for w, xk in zip(weights, trace, strict=True)]).sum()
+        return total / sum(weights)
 
     return loss
 
