@@ -19,6 +19,11 @@ from kplane.network.io import save_scenario, write_datanet
 TINY = ["--path-dim", "8", "--link-dim", "8", "--iterations", "2", "--readout-units", "16", "--threads", "1"]
 
 
+def train_args(data: Path, out: Path, *extra: str) -> list[str]:
+    """Arguments of `kplane routenet train` on ``data`` writing ``out``, with a tiny model."""
+    return ["routenet", "train", "--data", str(data), "-o", str(out), *extra, *TINY]
+
+
 def run_main(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["kplane", *args])
     try:
@@ -77,21 +82,7 @@ def datanet_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, datanet_dir) -> Path:
     out = tmp_path_factory.mktemp("model") / "m.pt"
-    argv = [
-        "kplane",
-        "routenet",
-        "train",
-        "--data",
-        str(datanet_dir),
-        "-o",
-        str(out),
-        "--max-steps",
-        "4",
-        "--batch-size",
-        "2",
-        "--json",
-        *TINY,
-    ]
+    argv = ["kplane", *train_args(datanet_dir, out, "--max-steps", "4", "--batch-size", "2", "--json")]
     old = sys.argv
     sys.argv = argv
     try:
@@ -111,13 +102,9 @@ def test_train_writes_a_model_with_its_card(trained, capsys) -> None:
 def test_train_log_resume_and_card(monkeypatch, capsys, datanet_dir, tmp_path) -> None:
     out = tmp_path / "r.pt"
     log = tmp_path / "log.csv"
-    base = [
-        "routenet",
-        "train",
-        "--data",
-        str(datanet_dir),
-        "-o",
-        str(out),
+    base = train_args(
+        datanet_dir,
+        out,
         "--batch-size",
         "2",
         "--log-csv",
@@ -126,8 +113,7 @@ def test_train_log_resume_and_card(monkeypatch, capsys, datanet_dir, tmp_path) -
         "1",
         "--log-every",
         "1",
-        *TINY,
-    ]
+    )
     code, stdout, err = run_main(monkeypatch, capsys, *base, "--max-steps", "2", "--json")
     assert code == 0, err
     card = json.loads(stdout)
@@ -142,37 +128,16 @@ def test_train_log_resume_and_card(monkeypatch, capsys, datanet_dir, tmp_path) -
         assert [int(r["step"]) for r in csv.DictReader(fh)] == [1, 2, 3]
 
 
-def test_resume_without_state_is_a_clear_error(monkeypatch, capsys, datanet_dir, tmp_path) -> None:
-    code, _, err = run_main(
-        monkeypatch,
-        capsys,
-        "routenet",
-        "train",
-        "--data",
-        str(datanet_dir),
-        "-o",
-        str(tmp_path / "x.pt"),
-        "--resume",
-        *TINY,
-    )
-    assert code == 2 and "no training state" in err and "Traceback" not in err
-
-
-def test_bad_heads_option(monkeypatch, capsys, datanet_dir, tmp_path) -> None:
-    code, _, err = run_main(
-        monkeypatch,
-        capsys,
-        "routenet",
-        "train",
-        "--data",
-        str(datanet_dir),
-        "-o",
-        str(tmp_path / "x.pt"),
-        "--heads",
-        "normal+poisson",
-        *TINY,
-    )
-    assert code == 2 and "unknown head 'poisson'" in err
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--resume"], "no training state"),  # nothing to resume from
+        (["--heads", "normal+poisson"], "unknown head 'poisson'"),
+    ],
+)
+def test_bad_train_options_are_clear_errors(monkeypatch, capsys, datanet_dir, tmp_path, extra, match) -> None:
+    code, _, err = run_main(monkeypatch, capsys, *train_args(datanet_dir, tmp_path / "x.pt", *extra))
+    assert code == 2 and match in err and "Traceback" not in err
 
 
 def test_info_and_evaluate(monkeypatch, capsys, trained, datanet_dir) -> None:
@@ -193,7 +158,26 @@ def test_info_and_evaluate(monkeypatch, capsys, trained, datanet_dir) -> None:
     )
     assert code == 0
     m = json.loads(out)
-    assert m["n_samples"] == 6 and m["mre_delay"] > 0 and m["n_delay_paths"] == 6 * 20
+    assert m["samples"] == 6 and m["paths"] == 6 * 20 and m["delay_mre"] > 0 and m["delay_paths"] == 6 * 20
+    for key in ("jitter_mre", "drops_mre", "delay_mape", "delay_r2", "delay_pearson", "loss_corr"):
+        assert key in m and key in m["queueing"]
+    assert m["delay_mape"] == pytest.approx(100 * m["delay_mre"])
+    # the labels are an M/M/1-like formula: the queueing model is not exact but is far from random
+    assert m["queueing"]["delay_pearson"] > 0.5
+
+
+def test_evaluate_plots_and_datanet_option(monkeypatch, capsys, trained, datanet_dir, tmp_path) -> None:
+    args = ["routenet", "evaluate", "--datanet", str(datanet_dir), "--model", str(trained)]
+    code, out, err = run_main(monkeypatch, capsys, *args, "--plots", str(tmp_path / "figs"), "--limit", "3")
+    assert code == 0, err
+    assert "RouteNet" in out and "M/M/1/b" in out and "delay" in out
+    for name in ("relative_error_cdf.png", "scatter.png"):
+        png = (tmp_path / "figs" / name).read_bytes()
+        assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    code, out, err = run_main(monkeypatch, capsys, *args, "--no-baseline", "--json")
+    assert code == 0 and "queueing" not in json.loads(out)
+    code, _, err = run_main(monkeypatch, capsys, *args, "--data", str(datanet_dir))
+    assert code == 2 and "exactly one of --data" in err
 
 
 def test_predict_datanet_json(monkeypatch, capsys, trained, datanet_dir) -> None:
@@ -226,6 +210,26 @@ def test_predict_scenario_table(monkeypatch, capsys, trained, tmp_path) -> None:
     )
     assert code == 0, err
     assert "RouteNet prediction (20 paths)" in out and "r0" in out
+
+
+def test_predict_compare_runs_simulator_and_queueing(monkeypatch, capsys, trained, tmp_path) -> None:
+    path = tmp_path / "s.json"
+    save_scenario(ring_scenario(9), path)
+    args = ["predict", "--scenario", str(path), "--model", str(trained), "--compare", "--duration", "300"]
+    code, out, err = run_main(monkeypatch, capsys, *args, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    cmp = data["comparison"]
+    assert cmp["paths"] == 20 and cmp["duration_s"] == 300 and cmp["simulator_time_s"] > 0
+    for name in ("routenet", "queueing"):
+        assert cmp[name]["time_s"] > 0 and cmp[name]["speedup_vs_simulator"] > 0
+        assert 0 <= cmp[name]["delay_mape"] < 10 and np.isfinite(cmp[name]["loss_mae"])
+    assert len(data["simulator"]["paths"]) == len(data["routenet"]["paths"]) == 20
+    code, out, err = run_main(monkeypatch, capsys, *args, "--limit", "3")
+    assert code == 0, err
+    assert "simulated" in out and "against the simulator" in out and "M/M/1/b" in out
+    code, _, err = run_main(monkeypatch, capsys, *args[:-2], "--duration", "-1")
+    assert code == 2 and "--duration" in err
 
 
 def test_predict_errors(monkeypatch, capsys, trained, tmp_path) -> None:
@@ -299,4 +303,4 @@ def test_train_on_a_kplane_dataset_uses_its_split_labels(monkeypatch, capsys, tm
         "--json",
     )
     assert code == 0, err
-    assert json.loads(stdout)["n_samples"] == 2 and json.loads(stdout)["split"] == "test"
+    assert json.loads(stdout)["samples"] == 2 and json.loads(stdout)["split"] == "test"

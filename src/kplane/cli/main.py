@@ -11,6 +11,7 @@ from kplane.cli import (
     bench,
     data,
     dataset,
+    predict,
     routenet,
     scenario,
     sim,
@@ -36,7 +37,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(sim.app, name="sim")
 app.add_typer(dataset.app, name="dataset")
 app.add_typer(routenet.app, name="routenet")
-app.command("predict")(routenet.predict_command)
+app.command("predict")(predict.predict_command)
 app.add_typer(te.app, name="te")
 app.add_typer(bench.app, name="bench")
 app.add_typer(whatif_cli.app, name="whatif")

@@ -1,20 +1,17 @@
-"""`kplane routenet`: RouteNet — train, evaluate, inspect; `kplane predict`; `kplane bench routenet`."""
+"""`kplane routenet`: RouteNet — train, evaluate, inspect; `kplane bench routenet`."""
 
 from __future__ import annotations
 
 import hashlib
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 
-from kplane.cli._common import console, emit_json, err_console, progress_bar
+from kplane.cli._common import console, emit_json, progress_bar
 from kplane.cli.bench import app as bench_app
 from kplane.errors import InvalidParameterError, UnsupportedError
-
-if TYPE_CHECKING:
-    from kplane.network import PathKPIs, Scenario
 
 app = typer.Typer(help="RouteNet: train, evaluate, inspect.", no_args_is_help=True)
 
@@ -83,6 +80,10 @@ def train_cmd(
     max_steps: int | None = typer.Option(None, "--max-steps", help="Stop after this many steps."),
     batch_size: int = typer.Option(16, "--batch-size", help="Samples per mini-batch (paper: 16)."),
     lr: float = typer.Option(1e-3, "--lr", help="Adam's initial learning rate."),
+    lr_decay: float = typer.Option(0.9, "--lr-decay", help="Learning-rate factor every --lr-decay-steps."),
+    lr_decay_steps: int = typer.Option(
+        50_000, "--lr-decay-steps", help="Steps between learning-rate decays (public code: 50,000)."
+    ),
     patience: int = typer.Option(10, "--patience", help="Validations without improvement before stopping."),
     eval_every: int = typer.Option(0, "--eval-every", help="Validate every N steps (0 = every epoch)."),
     features: str = typer.Option("scale_free", "--features", help="Feature set: scale_free or paper."),
@@ -132,7 +133,8 @@ def train_cmd(
     model = RouteNetModel(
         heads=_parse_heads(heads), features=features, path_dim=path_dim, link_dim=link_dim,
         iterations=iterations, readout_units=readout_units, dropout=dropout, epochs=epochs,
-        max_steps=max_steps, batch_size=batch_size, lr=lr, patience=patience, eval_every=eval_every,
+        max_steps=max_steps, batch_size=batch_size, lr=lr, lr_decay=lr_decay, lr_decay_steps=lr_decay_steps,
+        patience=patience, eval_every=eval_every,
         seed=seed, num_threads=threads,
     )
     info = dataset_fingerprint(data)
@@ -182,21 +184,41 @@ def _metrics_table(title: str, m: dict[str, Any]) -> Any:
 # ---------------------------------------------------------------------------------------------- evaluate
 @app.command("evaluate")
 def evaluate_cmd(
-    data: Path = typer.Option(..., "--data", help="Labelled data: a kplane dataset or a datanet directory."),
+    data: Path | None = typer.Option(
+        None, "--data", help="Labelled data: a kplane dataset (or a datanet folder)."
+    ),
+    datanet: Path | None = typer.Option(None, "--datanet", help="Labelled data: a datanet folder."),
     model_path: str = typer.Option("bundled", "--model", help="Model file, or 'bundled'."),
     split: str | None = typer.Option(
         None, "--split", help="kplane datasets: evaluate one split only (train, validation or test)."
     ),
     limit: int | None = typer.Option(None, "--limit", help="Use only the first N samples."),
+    baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also evaluate the M/M/1/b model."),
+    plots: Path | None = typer.Option(
+        None, "--plots", help="Write Fig. 2 (relative-error CDF) and scatter PNGs into this folder."
+    ),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
-    """The paper's accuracy metrics (MRE of delay, jitter and loss) of a model on labelled data."""
-    from kplane.datasets import collate
-    from kplane.routenet import RouteNetModel, kpi_metrics, predict_batch
+    """The paper's Table I on labelled data: RouteNet and the M/M/1/b baseline side by side.
 
-    model = RouteNetModel.load(model_path, ood="ignore", num_threads=threads)
-    ds = open_dataset(data)
+    MRE = mean relative error (delay and jitter over all labelled paths; drops over the paths with at
+    least one drop); also MAPE, median relative error, bias, R², Pearson ρ and the loss-ratio correlation
+    over all paths (zero-loss paths included).
+    """
+    from kplane.routenet import RouteNetModel
+    from kplane.routenet._evaluate import evaluate_models, plot_evaluation
+
+    if (data is None) == (datanet is None):
+        raise InvalidParameterError("give exactly one of --data DIR or --datanet DIR")
+    source = data if data is not None else datanet
+    assert source is not None
+    models: dict[str, Any] = {"routenet": RouteNetModel.load(model_path, ood="ignore", num_threads=threads)}
+    if baseline:
+        from kplane.queueing import MM1bModel
+
+        models["queueing"] = MM1bModel()
+    ds = open_dataset(source)
     if split is not None:
         from kplane.datasets import split_dataset
 
@@ -206,23 +228,46 @@ def evaluate_cmd(
         if getattr(ds, "format", None) != "kplane":
             raise InvalidParameterError("--split needs a kplane dataset (datanet data has no split labels)")
         ds = getattr(split_dataset(ds, by="label"), split)
-    n = len(ds) if limit is None else min(limit, len(ds))
-    pairs = []
+    if limit is not None and limit < 1:
+        raise InvalidParameterError(f"--limit must be >= 1, got {limit}")
     with progress_bar(transient=True) as bar:
-        task = bar.add_task("evaluating", total=n, rate="")
-        for s in range(0, n, 16):
-            items = [ds[i] for i in range(s, min(n, s + 16))]
-            b = collate([(it[0], it[1]) for it in items])
-            pairs.append((predict_batch(model.network_, model.scaler_, b), b))
-            bar.update(task, completed=min(n, s + 16))
-    metrics = kpi_metrics(pairs)
-    metrics["n_samples"] = n
+        task = bar.add_task("evaluating", total=None, rate="")
+        ev = evaluate_models(models, ds, limit=limit,
+                             progress=lambda done, total: bar.update(task, completed=done, total=total))
+    metrics = ev.metrics()
+    # the paper's Table I keys at the top level for RouteNet, and the same under "queueing"
+    result: dict[str, Any] = {**metrics["routenet"], "samples": metrics["samples"], "paths": metrics["paths"],
+                              "model": model_path, "data": str(source)}
+    if baseline:
+        result["queueing"] = metrics["queueing"]
     if split is not None:
-        metrics["split"] = split
+        result["split"] = split
+    if plots is not None:
+        written = plot_evaluation(ev, plots, title=f"{source.name}: {ev.n_samples} samples")
+        result["plots"] = [str(p) for p in written]
     if json_out:
-        emit_json(metrics)
+        emit_json(result)
         return
-    console.print(_metrics_table(f"{data} ({n} samples)", metrics))
+    console.print(_table_one(f"{source} ({ev.n_samples} samples, {metrics['paths']:,} paths)", metrics))
+    for p in result.get("plots", []):
+        console.print(f"wrote {p}")
+
+
+def _table_one(title: str, metrics: dict[str, Any]) -> Any:
+    from rich.table import Table
+
+    t = Table(title=title)
+    t.add_column("model", no_wrap=True)
+    for col in ("delay MRE", "jitter MRE", "drops MRE", "delay MAPE", "delay R²", "delay ρ", "loss corr"):
+        t.add_column(col, justify="right")
+    for name, label in (("routenet", "RouteNet"), ("queueing", "M/M/1/b")):
+        m = metrics.get(name)
+        if m is None:
+            continue
+        t.add_row(label, _fmt(m["delay_mre"]), _fmt(m["jitter_mre"]), _fmt(m["drops_mre"]),
+                  f"{m['delay_mape']:.2f}%", _fmt(m["delay_r2"]), _fmt(m["delay_pearson"]),
+                  _fmt(m["loss_corr"]))
+    return t
 
 
 @app.command("info")
@@ -248,78 +293,6 @@ def info_cmd(
     metrics = card.get("metrics", {}).get("validation")
     if metrics:
         console.print(_metrics_table("validation", metrics))
-
-
-# ---------------------------------------------------------------------------------------------- predict
-def _load_one(
-    scenario: Path | None, datanet: Path | None, sample: int | None
-) -> tuple[Scenario, PathKPIs | None]:
-    if (scenario is None) == (datanet is None):
-        raise InvalidParameterError("give exactly one of --scenario FILE or --datanet DIR --sample K")
-    if scenario is not None:
-        if sample is not None:
-            raise InvalidParameterError("--sample applies to --datanet only")
-        from kplane.network.io import load_scenario
-
-        return load_scenario(scenario), None
-    ds = open_dataset(datanet)  # type: ignore[arg-type]
-    k = 0 if sample is None else sample
-    if not 0 <= k < len(ds):
-        raise InvalidParameterError(f"--sample must be in 0..{len(ds) - 1} for {datanet}, got {k}")
-    item = ds[k]
-    return item[0], item[1]
-
-
-def predict_command(
-    scenario: Path | None = typer.Option(None, "--scenario", help="A kplane scenario JSON file."),
-    datanet: Path | None = typer.Option(None, "--datanet", help="A datanet (or kplane) dataset folder."),
-    sample: int | None = typer.Option(None, "--sample", help="Sample index in --datanet."),
-    model_path: str = typer.Option("bundled", "--model", help="RouteNet model file, or 'bundled'."),
-    mc_samples: int = typer.Option(0, "--mc-samples", help="Monte-Carlo dropout draws (0 or >= 2)."),
-    limit: int = typer.Option(30, "--limit", help="Paths shown in the table."),
-    threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads."),
-    json_out: bool = typer.Option(False, "--json", help="Print PathKPIs JSON."),
-) -> None:
-    """Predict per-path delay, jitter and loss of a scenario with RouteNet."""
-    import warnings
-
-    from kplane.errors import OutOfDistributionWarning
-    from kplane.routenet import RouteNetModel
-
-    sc, truth = _load_one(scenario, datanet, sample)
-    model = RouteNetModel.load(model_path, mc_samples=mc_samples, num_threads=threads)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", OutOfDistributionWarning)
-        kpis = model.predict([sc])[0]
-    for w in caught:
-        err_console.print(f"[yellow]warning:[/] {w.message}", highlight=False, soft_wrap=True)
-    if json_out:
-        emit_json(kpis.to_dict())
-        return
-    console.print(_predict_table(sc, kpis, truth, limit))
-
-
-def _predict_table(sc: Scenario, kpis: PathKPIs, truth: PathKPIs | None, limit: int) -> Any:
-    from rich.table import Table
-
-    t = Table(title=f"{sc.name}: RouteNet prediction ({kpis.n_paths} paths)")
-    cols = ["src", "dst", "hops", "delay (ms)", "±95% (ms)", "jitter (ms²)", "loss"]
-    if truth is not None:
-        cols += ["true delay (ms)", "true loss"]
-    for c in cols:
-        t.add_column(c, justify="left" if c in ("src", "dst") else "right")
-    names = sc.topology.node_names
-    hops = sc.routing.hops
-    ci = kpis.mean_delay_ci
-    for i in range(min(limit, kpis.n_paths)):
-        s, d = kpis.pairs[i]
-        row = [names[s], names[d], str(int(hops[i])), _fmt(kpis.mean_delay[i], 1e3),
-               "-" if ci is None else _fmt(ci[i], 1e3), _fmt(kpis.jitter[i], 1e6),
-               _fmt(kpis.loss_ratio[i], 1.0, 3)]
-        if truth is not None:
-            row += [_fmt(truth.mean_delay[i], 1e3), _fmt(truth.loss_ratio[i], 1.0, 3)]
-        t.add_row(*row)
-    return t
 
 
 # ---------------------------------------------------------------------------------------------- bench

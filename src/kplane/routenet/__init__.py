@@ -16,6 +16,7 @@ from kplane.routenet._checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
+from kplane.routenet._evaluate import KPI_NAMES, Evaluation, evaluate_models, plot_evaluation
 from kplane.routenet._features import (
     FEATURE_SETS,
     LINK_FEATURES,
@@ -48,6 +49,10 @@ from kplane.routenet._settings import TrainResult, TrainSettings
 from kplane.routenet._train import as_sample, train_network
 
 __all__ = [
+    "KPI_NAMES",
+    "Evaluation",
+    "evaluate_models",
+    "plot_evaluation",
     "CHECKPOINT_SCHEMA",
     "CHECKPOINT_SCHEMA_VERSION",
     "DEFAULT_HEADS",
