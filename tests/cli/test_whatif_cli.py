@@ -12,6 +12,9 @@ from kplane.cli.main import app, main
 
 runner = CliRunner()
 
+ROUTING_QUEUEING = ["whatif", "routing", "-t", "nsfnet", "-i", "12", "--model", "queueing"]
+"""`kplane whatif routing` on NSFNET at TI 12 kbit/s with the (fast) queueing model."""
+
 
 def run_main(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
@@ -60,20 +63,7 @@ def test_bad_input_is_one_line_error(monkeypatch, capsys, args, match):
 def test_bad_policy_file(monkeypatch, capsys, tmp_path, models_available):
     bad = tmp_path / "p.json"
     bad.write_text('{"constraints": [{"metric": "latency", "bound": 1}]}')
-    code, _, err = run_main(
-        monkeypatch,
-        capsys,
-        "whatif",
-        "routing",
-        "-t",
-        "nsfnet",
-        "-i",
-        "12",
-        "--model",
-        "queueing",
-        "--policy",
-        str(bad),
-    )
+    code, _, err = run_main(monkeypatch, capsys, *ROUTING_QUEUEING, "--policy", str(bad))
     assert code == 2 and "p.json" in err and "metric 'latency' is not known" in " ".join(err.split())
 
 
@@ -122,24 +112,7 @@ def test_routing_table_with_policy_file(tmp_path, models_available):
     )
     res = runner.invoke(
         app,
-        [
-            "whatif",
-            "routing",
-            "-t",
-            "nsfnet",
-            "-i",
-            "12",
-            "--model",
-            "queueing",
-            "-n",
-            "4",
-            "--duration",
-            "300",
-            "--baselines",
-            "balanced",
-            "--policy",
-            str(pol),
-        ],
+        [*ROUTING_QUEUEING, "-n", "4", "--duration", "300", "--baselines", "balanced", "--policy", str(pol)],
     )
     assert res.exit_code == 0, res.output
     assert "max loss_ratio < 0.5" in res.output and "balanced" in res.output
@@ -150,10 +123,8 @@ def test_infeasible_policy_answers_with_the_fallback(tmp_path, models_available)
     pol.write_text(
         json.dumps({"constraints": [{"metric": "mean_delay", "bound": 0.0, "on_infeasible": "minimise"}]})
     )
-    args = ["whatif", "routing", "-t", "nsfnet", "-i", "12", "--model", "queueing", "-n", "4"]
-    res = runner.invoke(
-        app, [*args, "--duration", "300", "--baselines", "none", "--policy", str(pol), "--json"]
-    )
+    args = [*ROUTING_QUEUEING, "-n", "4", "--duration", "300"]
+    res = runner.invoke(app, [*args, "--baselines", "none", "--policy", str(pol), "--json"])
     assert res.exit_code == 0, res.output
     sel = json.loads(res.stdout)["chosen"]["selection"]
     assert sel["rule"] == "minimised" and sel["n_meeting_all_constraints"] == 0

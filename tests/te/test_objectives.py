@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -94,6 +96,16 @@ def test_numpy_and_torch_objectives_agree(name, kw) -> None:
     for i in range(5):
         assert float(got[i]) == pytest.approx(obj.evaluate(inst, x[i]), abs=1e-12)
         assert float(got[i]) == pytest.approx(objective(inst, x[i], name, **kw), abs=1e-12)
+
+
+@pytest.mark.parametrize("weighting", ["flow", "demand"])
+def test_torch_objective_copies_read_only_arrays_without_warning(weighting) -> None:
+    inst = random_instance(4, n_scen=5, k=2)
+    assert not inst.scenarios.survival.flags.writeable  # the case torch warns about
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        risk = TorchObjective(make_objective("teavar", beta=0.8, weighting=weighting), inst)
+    assert np.array_equal(risk.survival.numpy(), inst.scenarios.survival)
 
 
 def test_flow_losses_numpy_and_torch() -> None:

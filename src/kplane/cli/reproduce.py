@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -23,6 +23,17 @@ app = typer.Typer(
 
 QUICK_FIG3 = {"tms": 2, "candidates": 30, "duration": 1000.0}
 QUICK_TABLE2 = {"scenarios": 2, "candidates": 10, "duration": 1000.0}
+
+# options both drivers take
+_MODEL = typer.Option("bundled", "--model", "-m", help=MODEL_HELP)
+_DURATION = typer.Option(None, "--duration", help="Simulated seconds (default 2000).")
+_TOPOLOGY = typer.Option("nsfnet", "--topology", "-t", help="Bundled topology (paper: NSFNET).")
+_CAPACITIES = typer.Option(
+    "10kbps,40kbps",
+    "--capacities",
+    help="Capacities drawn per link: rates such as '10kbps,40kbps' (paper) or 'routenet'.",
+)
+_CAPACITY_SEED = typer.Option(0, "--capacity-seed", help="Seed of the capacity draw.")
 
 
 def parse_intensities(text: str) -> tuple[float, ...]:
@@ -59,15 +70,11 @@ def fig3_cmd(
     candidates: int | None = typer.Option(
         None, "--candidates", "-n", help="Candidate routings (paper: 450)."
     ),
-    model: str = typer.Option("bundled", "--model", "-m", help=MODEL_HELP),
-    duration: float | None = typer.Option(None, "--duration", help="Simulated seconds (default 2000)."),
-    topology: str = typer.Option("nsfnet", "--topology", "-t", help="Bundled topology (paper: NSFNET)."),
-    capacities: str = typer.Option(
-        "10kbps,40kbps",
-        "--capacities",
-        help="Capacities drawn per link: rates such as '10kbps,40kbps' (paper) or 'routenet'.",
-    ),
-    capacity_seed: int = typer.Option(0, "--capacity-seed", help="Seed of the capacity draw."),
+    model: str = _MODEL,
+    duration: float | None = _DURATION,
+    topology: str = _TOPOLOGY,
+    capacities: str = _CAPACITIES,
+    capacity_seed: int = _CAPACITY_SEED,
     seed: int = typer.Option(0, "--seed", "-s", help="Root seed (traffic, candidates, simulations)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Simulations run in parallel."),
     out: Path = typer.Option(Path("results/fig3"), "--out", "-o", help="Output folder (resumable)."),
@@ -103,18 +110,33 @@ def fig3_cmd(
         )
     plot_fig3(rows, out / "fig3.png", model_label=label)
     summary = fig3_summary(rows, label)
-    from kplane.utils import atomic_write_text
-
-    atomic_write_text(out / "fig3-summary.md", _fig3_markdown(summary, label))
-    if json_out:
-        emit_json({"config": cfg.__dict__, "summary": summary, "files": _files(out, "fig3")})
-        return
-    console.print(_fig3_markdown(summary, label), highlight=False, markup=False)
-    console.print(f"wrote {', '.join(_files(out, 'fig3'))}", highlight=False)
+    _finish(
+        out,
+        "fig3",
+        "fig3-summary.md",
+        _fig3_markdown(summary, label),
+        {"config": cfg.__dict__, "summary": summary},
+        json_out=json_out,
+    )
 
 
 def _files(out: Path, stem: str) -> list[str]:
     return [str(p) for p in sorted(out.glob(f"{stem}*"))]
+
+
+def _finish(out: Path, stem: str, md_name: str, md: str, payload: dict[str, Any], *, json_out: bool) -> None:
+    """Write the markdown summary ``out/md_name``, then print it and the files named ``stem*``.
+
+    With ``json_out``, print ``payload`` with a ``files`` entry (the files named ``stem*``) instead.
+    """
+    from kplane.utils import atomic_write_text
+
+    atomic_write_text(out / md_name, md)
+    if json_out:
+        emit_json({**payload, "files": _files(out, stem)})
+        return
+    console.print(md, highlight=False, markup=False)
+    console.print(f"wrote {', '.join(_files(out, stem))}", highlight=False)
 
 
 def _fig3_markdown(summary: list[dict], label: str) -> str:
@@ -149,23 +171,19 @@ def table2_cmd(
     candidates: int | None = typer.Option(
         None, "--candidates", "-n", help="Routings per topology (paper: 450)."
     ),
-    model: str = typer.Option("bundled", "--model", "-m", help=MODEL_HELP),
-    duration: float | None = typer.Option(None, "--duration", help="Simulated seconds (default 2000)."),
+    model: str = _MODEL,
+    duration: float | None = _DURATION,
     max_tries: int = typer.Option(200, "--max-tries", help="Traffic matrices tried to find the scenarios."),
-    topology: str = typer.Option("nsfnet", "--topology", "-t", help="Bundled topology (paper: NSFNET)."),
-    capacities: str = typer.Option(
-        "10kbps,40kbps",
-        "--capacities",
-        help="Capacities drawn per link: rates such as '10kbps,40kbps' (paper) or 'routenet'.",
-    ),
-    capacity_seed: int = typer.Option(0, "--capacity-seed", help="Seed of the capacity draw."),
+    topology: str = _TOPOLOGY,
+    capacities: str = _CAPACITIES,
+    capacity_seed: int = _CAPACITY_SEED,
     seed: int = typer.Option(0, "--seed", "-s", help="Root seed."),
     out: Path = typer.Option(Path("results/table2"), "--out", "-o", help="Output folder (resumable)."),
     quick: bool = typer.Option(False, "--quick", help="Demo size: 2 scenarios, 10 routings, 1000 s."),
     json_out: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
 ) -> None:
     """RouteNet Table II: best new link (model) vs upgrading the most utilised link, simulated."""
-    from kplane.utils import atomic_write_text, parse_rate
+    from kplane.utils import parse_rate
     from kplane.whatif import Table2Config, reproduce_table2, table2_markdown
 
     q = QUICK_TABLE2 if quick else {}
@@ -191,12 +209,11 @@ def table2_cmd(
     with summarised_warnings(), progress_bar() as bar:
         task = bar.add_task("table2 scenarios", total=n_sc, rate="")
         rows = reproduce_table2(cfg, model=m, measure=measure, out_dir=out, report=_report(bar, task))
-    md = table2_markdown(rows)
-    atomic_write_text(out / "table2.md", md)
-    if json_out:
-        emit_json(
-            {"config": json.loads(json.dumps(cfg.__dict__)), "rows": rows, "files": _files(out, "table2")}
-        )
-        return
-    console.print(md, highlight=False, markup=False)
-    console.print(f"wrote {', '.join(_files(out, 'table2'))}", highlight=False)
+    _finish(
+        out,
+        "table2",
+        "table2.md",
+        table2_markdown(rows),
+        {"config": json.loads(json.dumps(cfg.__dict__)), "rows": rows},
+        json_out=json_out,
+    )

@@ -138,6 +138,34 @@ _LINK_STATS = {
     "link_arrivals": "arrivals",
     "link_drops": "drops",
 }
+_META_COLUMNS = (
+    "sample_id",
+    "split",
+    "topology",
+    "topology_entry",
+    "topology_instance",
+    "routing_variant",
+    "intensity",
+    "traffic_seed",
+    "sim_seed",
+    "duration",
+    "warmup",
+    "n_events",
+    "n_packets",
+)
+"""The scalar columns that describe a sample (its ``metadata`` in :func:`row_to_sample`)."""
+_INFO_COLUMNS = tuple(k for k in _META_COLUMNS if k != "topology")
+"""The scalar columns :func:`sample_to_row` takes from ``info`` (``topology`` is the scenario's name)."""
+_SCENARIO_META = (
+    "sample_id",
+    "split",
+    "topology",
+    "routing_variant",
+    "intensity",
+    "traffic_seed",
+    "sim_seed",
+)
+"""The columns kept in the rebuilt scenario's ``metadata``."""
 
 
 def table_schema() -> pa.Schema:
@@ -184,23 +212,7 @@ def sample_to_row(
         return nan if a is None else np.asarray(a, dtype=np.float64)
 
     pct = kpis.percentiles if kpis.percentiles is not None else np.full((routing.n_paths, len(_PCT)), np.nan)
-    row: dict[str, Any] = {
-        k: info[k]
-        for k in (
-            "sample_id",
-            "split",
-            "topology_entry",
-            "topology_instance",
-            "routing_variant",
-            "intensity",
-            "traffic_seed",
-            "sim_seed",
-            "duration",
-            "warmup",
-            "n_events",
-            "n_packets",
-        )
-    }
+    row: dict[str, Any] = {k: info[k] for k in _INFO_COLUMNS}
     row.update(
         topology=topo.name,
         node_names=list(topo.node_names),
@@ -377,6 +389,11 @@ def _nested_row(col: pa.Array, i: int) -> tuple[np.ndarray, np.ndarray]:
     return flat, offsets - offsets[0]
 
 
+def _ends(col_src: pa.ChunkedArray | pa.Array, col_dst: pa.ChunkedArray | pa.Array, i: int) -> np.ndarray:
+    """(k, 2) int64 ``[source, destination]`` rows from the two node columns of row ``i``."""
+    return np.stack([_flat(col_src, i, np.int64), _flat(col_dst, i, np.int64)], axis=1)
+
+
 def row_to_sample(
     table: pa.Table, i: int, *, source: str = ""
 ) -> tuple[Scenario, PathKPIs, dict[str, Any], dict[str, Any]]:
@@ -393,7 +410,7 @@ def row_to_sample(
         return c[name][i].as_py()
 
     names = [str(x) for x in c["node_names"][i].as_py()]
-    links = np.stack([_flat(c["link_src"], i, np.int64), _flat(c["link_dst"], i, np.int64)], axis=1)
+    links = _ends(c["link_src"], c["link_dst"], i)
     topo = Topology(
         node_names=tuple(names),
         links=links,
@@ -402,16 +419,20 @@ def row_to_sample(
         propagation_delay=_flat(c["propagation_delay"], i, np.float64),
         name=scalar("topology"),
     )
-    pairs = np.stack([_flat(c["path_src"], i, np.int64), _flat(c["path_dst"], i, np.int64)], axis=1)
+    pairs = _ends(c["path_src"], c["path_dst"], i)
     flat, offsets = _nested_row(c["path_links"], i)
     routing = Routing(pairs=pairs, link_ids=flat.astype(np.int64), offsets=offsets)
     n = len(names)
-    rate = np.zeros((n, n))
-    size_class = np.zeros((n, n), dtype=np.int64)
-    tos = np.zeros((n, n), dtype=np.int64)
-    rate[pairs[:, 0], pairs[:, 1]] = _flat(c["offered_rate"], i, np.float64)
-    size_class[pairs[:, 0], pairs[:, 1]] = _flat(c["path_size_class"], i, np.int64)
-    tos[pairs[:, 0], pairs[:, 1]] = _flat(c["path_tos"], i, np.int64)
+
+    def per_pair(name: str, dtype: Any) -> np.ndarray:
+        """(n, n) matrix holding a per-path column at its (source, destination); zero elsewhere."""
+        m = np.zeros((n, n), dtype=dtype)
+        m[pairs[:, 0], pairs[:, 1]] = _flat(c[name], i, dtype)
+        return m
+
+    rate = per_pair("offered_rate", np.float64)
+    size_class = per_pair("path_size_class", np.int64)
+    tos = per_pair("path_tos", np.int64)
     sz, so = _nested_row(c["packet_sizes"], i)
     pr, _ = _nested_row(c["packet_probs"], i)
     dists = tuple(
@@ -420,24 +441,7 @@ def row_to_sample(
     traffic = Traffic(
         rate=rate, packet_sizes=dists, size_class=size_class, tos=tos, arrival=scalar("arrival")
     )
-    meta: dict[str, Any] = {
-        k: scalar(k)
-        for k in (
-            "sample_id",
-            "split",
-            "topology",
-            "topology_entry",
-            "topology_instance",
-            "routing_variant",
-            "intensity",
-            "traffic_seed",
-            "sim_seed",
-            "duration",
-            "warmup",
-            "n_events",
-            "n_packets",
-        )
-    }
+    meta: dict[str, Any] = {k: scalar(k) for k in _META_COLUMNS}
     meta["sim_time"] = meta["duration"] - meta["warmup"]
     meta["source"] = source
     scenario = Scenario(
@@ -445,18 +449,7 @@ def row_to_sample(
         routing,
         traffic,
         name=f"{topo.name}-r{meta['routing_variant']}-s{meta['sample_id']}",
-        metadata={
-            k: meta[k]
-            for k in (
-                "sample_id",
-                "split",
-                "topology",
-                "routing_variant",
-                "intensity",
-                "traffic_seed",
-                "sim_seed",
-            )
-        },
+        metadata={k: meta[k] for k in _SCENARIO_META},
     )
     f = {k: _flat(c[k], i, np.float64) for k in _PATH_FLOATS}
     kpis = PathKPIs(

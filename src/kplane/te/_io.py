@@ -200,28 +200,25 @@ def instance_from_dict(data: Mapping[str, Any], *, path: str | Path | None = Non
             return v
         raise FormatError(f"unknown node {v!r}", file=path, field=fld)
 
-    links, caps = [], []
-    for i, e in enumerate(_field(data, "edges", path)):
-        if not isinstance(e, list | tuple) or len(e) != 3:
-            raise FormatError("an edge is [u, v, capacity]", file=path, field=f"edges[{i}]")
-        links.append((node(e[0], f"edges[{i}][0]"), node(e[1], f"edges[{i}][1]")))
-        try:
-            caps.append(float(e[2]))
-        except (TypeError, ValueError):
-            raise FormatError(
-                "capacity must be a number (bit/s)", file=path, field=f"edges[{i}][2]"
-            ) from None
-    pairs, vols = [], []
-    for i, d in enumerate(_field(data, "demands", path)):
-        if not isinstance(d, list | tuple) or len(d) != 3:
-            raise FormatError("a demand is [s, d, volume]", file=path, field=f"demands[{i}]")
-        pairs.append((node(d[0], f"demands[{i}][0]"), node(d[1], f"demands[{i}][1]")))
-        try:
-            vols.append(float(d[2]))
-        except (TypeError, ValueError):
-            raise FormatError(
-                "volume must be a number (bit/s)", file=path, field=f"demands[{i}][2]"
-            ) from None
+    def triples(
+        key: str, entry: str, names: tuple[str, str, str]
+    ) -> tuple[list[tuple[int, int]], list[float]]:
+        """The ``[node, node, number]`` entries of ``data[key]``: their node pairs and numbers (bit/s)."""
+        ends, nums = [], []
+        for i, e in enumerate(_field(data, key, path)):
+            if not isinstance(e, list | tuple) or len(e) != 3:
+                raise FormatError(f"{entry} is [{', '.join(names)}]", file=path, field=f"{key}[{i}]")
+            ends.append((node(e[0], f"{key}[{i}][0]"), node(e[1], f"{key}[{i}][1]")))
+            try:
+                nums.append(float(e[2]))
+            except (TypeError, ValueError):
+                raise FormatError(
+                    f"{names[2]} must be a number (bit/s)", file=path, field=f"{key}[{i}][2]"
+                ) from None
+        return ends, nums
+
+    links, caps = triples("edges", "an edge", ("u", "v", "capacity"))
+    pairs, vols = triples("demands", "a demand", ("s", "d", "volume"))
     flow, edges, offs = [], [], [0]
     for i, t in enumerate(_field(data, "tunnels", path)):
         try:

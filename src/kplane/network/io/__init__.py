@@ -3,7 +3,8 @@
 from kplane.network.io._datanet import DatanetDataset, DatanetSample, read_datanet
 from kplane.network.io._datanet_summary import summarize_datanet
 from kplane.network.io._datanet_write import write_datanet
-from kplane.network.io._gml import SCHEDULING_POLICIES, parse_gml, read_gml, write_gml
+from kplane.network.io._gml import SCHEDULING_POLICIES, parse_gml, read_gml
+from kplane.network.io._gml_write import write_gml
 from kplane.network.io._scenario_json import (
     SCENARIO_SCHEMA,
     SCENARIO_SCHEMA_VERSION,

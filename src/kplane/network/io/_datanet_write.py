@@ -32,7 +32,7 @@ from kplane.network._scenario import Scenario
 from kplane.network._topology import Topology
 from kplane.network.io._datanet import DatanetSample
 from kplane.network.io._datanet_parse import QUEUE_FIELDS
-from kplane.network.io._gml import gml_text
+from kplane.network.io._gml_write import gml_text
 from kplane.utils import atomic_write, atomic_write_text
 
 __all__ = ["write_datanet"]
