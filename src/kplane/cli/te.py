@@ -9,6 +9,13 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from kplane.cli._common import console, emit_json, err_console, progress_bar
+from kplane.cli._te_options import (
+    InstanceSource,
+    ObjectiveChoice,
+    instance_options,
+    instance_summary,
+    write_allocation,
+)
 from kplane.cli.bench import app as bench_app
 from kplane.errors import InvalidParameterError
 
@@ -16,107 +23,6 @@ if TYPE_CHECKING:
     from kplane.te import TEInstance
 
 app = typer.Typer(help="Risk-aware traffic engineering.", no_args_is_help=True)
-
-# ---------------------------------------------------------------------------------------------- options
-_TOPOLOGY = typer.Option(None, "--topology", help="Bundled topology name (kplane topology list).")
-_FROM = typer.Option(
-    None, "--from-files", help="WAN data file/folder (ARROW, TeaVaR, Flexile, FIGRET, SNDlib, GraphML)."
-)
-_FORMAT = typer.Option(
-    "auto",
-    "--format",
-    help="Data format of --from-files (auto, arrow, teavar, flexile, figret, sndlib, graphml).",
-)
-_TUNNELS = typer.Option(3, "--tunnels", help="k shortest paths per pair (or the cap on file tunnels).")
-_TUNNEL_FILE = typer.Option(
-    None, "--tunnel-file", help="Read tunnels from a YATES/Flexile/FIGRET/ARROW file."
-)
-_TUNNEL_FORMAT = typer.Option("auto", "--tunnel-format", help="auto, yates, flexile, figret, arrow.")
-_TM = typer.Option(0, "--tm-index", help="Traffic matrix of the data to use (0-based).")
-_SCALE = typer.Option(1.0, "--demand-scale", help="Multiply every demand.")
-_LOAD = typer.Option(0.5, "--target-load", help="Gravity demands: mean shortest-path link utilisation.")
-_CAP = typer.Option("100Gbps", "--capacity", help="Link capacity of bundled topologies.")
-_FAIL = typer.Option(
-    "auto",
-    "--failure-model",
-    help="auto, none, link, fibre, link-file, fibre-file, k-failure, scenario-file.",
-)
-_SHAPE = typer.Option(0.8, "--weibull-shape", help="Weibull shape of failure probabilities.")
-_WSCALE = typer.Option(None, "--weibull-scale", help="Weibull scale (default 1e-3 per link, 0.02 per fibre).")
-_CUTOFF = typer.Option(1e-4, "--cutoff", help="Scenario probability cutoff.")
-_K = typer.Option(1, "--k-failures", help="k of --failure-model k-failure (FFC's sets).")
-_KEEP = typer.Option(False, "--keep-disconnecting", help="Keep failure sets that disconnect the network.")
-_UNCOV = typer.Option(
-    "renormalised", "--uncovered", help="Mass below the cutoff: renormalised or all_failed."
-)
-_BIDIR = typer.Option(False, "--bidirectional-tunnels", help="A tunnel also dies when a reverse link fails.")
-_SFILE = typer.Option(None, "--scenario-file", help="Scenarios for --failure-model scenario-file.")
-_SEED = typer.Option(0, "--seed", help="Seed of the Weibull draws.")
-_NAME = typer.Option(None, "--name", help="Instance name.")
-
-
-def _build(
-    topology: str | None,
-    from_files: Path | None,
-    fmt: str,
-    tunnels: int,
-    tunnel_file: Path | None,
-    tunnel_format: str,
-    tm_index: int,
-    demand_scale: float,
-    target_load: float,
-    capacity: str,
-    failure_model: str,
-    weibull_shape: float,
-    weibull_scale: float | None,
-    cutoff: float,
-    k_failures: int,
-    keep_disconnecting: bool,
-    uncovered: str,
-    bidirectional_tunnels: bool,
-    scenario_file: Path | None,
-    seed: int,
-    name: str | None,
-) -> TEInstance:
-    from kplane.te import build_instance
-    from kplane.utils import parse_rate
-
-    if (topology is None) == (from_files is None):
-        raise InvalidParameterError(
-            "give exactly one of --topology NAME or --from-files PATH (or --instance FILE)"
-        )
-    if from_files is not None and not from_files.exists():
-        raise InvalidParameterError(f"--from-files {from_files}: no such file or folder")
-    source: Any = topology if topology is not None else from_files
-    with progress_bar(transient=True) as bar:
-        task = bar.add_task("tunnels", total=None, rate="")
-
-        def tick(done: int) -> None:
-            bar.update(task, completed=done)
-
-        return build_instance(
-            source,
-            format=fmt,
-            tunnels=tunnels,
-            tunnel_file=tunnel_file,
-            tunnel_format=tunnel_format,
-            tm_index=tm_index,
-            demand_scale=demand_scale,
-            target_load=target_load,
-            capacity=parse_rate(capacity),
-            failure_model=failure_model,
-            weibull_shape=weibull_shape,
-            weibull_scale=weibull_scale,
-            cutoff=cutoff,
-            k_failures=k_failures,
-            drop_disconnecting=not keep_disconnecting,
-            uncovered=uncovered,
-            bidirectional_tunnels=bidirectional_tunnels,
-            scenario_file=scenario_file,
-            seed=seed,
-            name=name,
-            progress=tick,
-        )
 
 
 def _print_instance(inst: TEInstance) -> None:
@@ -132,57 +38,16 @@ def _print_instance(inst: TEInstance) -> None:
 
 
 @app.command("instance")
+@instance_options(file=False)
 def instance_cmd(
-    topology: str = _TOPOLOGY,
-    from_files: Path = _FROM,
-    fmt: str = _FORMAT,
-    tunnels: int = _TUNNELS,
-    tunnel_file: Path = _TUNNEL_FILE,
-    tunnel_format: str = _TUNNEL_FORMAT,
-    tm_index: int = _TM,
-    demand_scale: float = _SCALE,
-    target_load: float = _LOAD,
-    capacity: str = _CAP,
-    failure_model: str = _FAIL,
-    weibull_shape: float = _SHAPE,
-    weibull_scale: float = _WSCALE,
-    cutoff: float = _CUTOFF,
-    k_failures: int = _K,
-    keep_disconnecting: bool = _KEEP,
-    uncovered: str = _UNCOV,
-    bidirectional_tunnels: bool = _BIDIR,
-    scenario_file: Path = _SFILE,
-    seed: int = _SEED,
-    name: str = _NAME,
+    source: InstanceSource,
     export: Path = typer.Option(
         None, "--export", help="Write the instance JSON (schema kplane.te.instance v1)."
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the instance summary as JSON."),
 ) -> None:
     """Build a TE instance (topology, demands, tunnels, failure scenarios) and optionally export it."""
-    inst = _build(
-        topology,
-        from_files,
-        fmt,
-        tunnels,
-        tunnel_file,
-        tunnel_format,
-        tm_index,
-        demand_scale,
-        target_load,
-        capacity,
-        failure_model,
-        weibull_shape,
-        weibull_scale,
-        cutoff,
-        k_failures,
-        keep_disconnecting,
-        uncovered,
-        bidirectional_tunnels,
-        scenario_file,
-        seed,
-        name,
-    )
+    inst = source.load()
     if export is not None:
         from kplane.te import save_instance
 
@@ -202,36 +67,10 @@ def instance_cmd(
 
 
 @app.command("solve")
+@instance_options(file=True, objective=True)
 def solve_cmd(
-    instance: Path = typer.Option(None, "--instance", help="Instance JSON (kplane te instance --export)."),
-    topology: str = _TOPOLOGY,
-    from_files: Path = _FROM,
-    fmt: str = _FORMAT,
-    tunnels: int = _TUNNELS,
-    tunnel_file: Path = _TUNNEL_FILE,
-    tunnel_format: str = _TUNNEL_FORMAT,
-    tm_index: int = _TM,
-    demand_scale: float = _SCALE,
-    target_load: float = _LOAD,
-    capacity: str = _CAP,
-    failure_model: str = _FAIL,
-    weibull_shape: float = _SHAPE,
-    weibull_scale: float = _WSCALE,
-    cutoff: float = _CUTOFF,
-    k_failures: int = _K,
-    keep_disconnecting: bool = _KEEP,
-    uncovered: str = _UNCOV,
-    bidirectional_tunnels: bool = _BIDIR,
-    scenario_file: Path = _SFILE,
-    seed: int = _SEED,
-    name: str = _NAME,
-    objective: str = typer.Option("teavar", "--objective", help="ffc, teavar, quantile, expected, nominal."),
-    beta: float = typer.Option(None, "--beta", help="CVaR/quantile level in (0, 1) (default 0.99)."),
-    form: str = typer.Option("mean", "--form", help="Scenario loss over flows: mean or max (ffc, teavar)."),
-    aggregate: str = typer.Option("max", "--aggregate", help="quantile: max or mean over flows."),
-    weighting: str = typer.Option(
-        "flow", "--weighting", help="Flow weights of scenario losses: flow or demand."
-    ),
+    source: InstanceSource,
+    goal: ObjectiveChoice,
     time_limit: float = typer.Option(None, "--time-limit", help="Seconds (quantile default 300)."),
     mip_gap: float = typer.Option(1e-4, "--mip-gap", help="Relative MIP gap (quantile)."),
     method: str = typer.Option("auto", "--method", help="LP algorithm: auto, simplex, ipm, pdlp."),
@@ -240,71 +79,28 @@ def solve_cmd(
     verbose: bool = typer.Option(False, "--verbose", help="Show the HiGHS log."),
 ) -> None:
     """Solve a TE instance exactly (HiGHS) for a risk objective."""
-    from kplane.te import load_instance, make_objective, save_allocation, solve
+    from kplane.te import make_objective, solve
 
-    make_objective(objective, beta=beta, form=form, weighting=weighting)  # fail fast on bad choices
-    if instance is not None:
-        if topology is not None or from_files is not None:
-            raise InvalidParameterError(
-                "give --instance FILE or instance options (--topology/--from-files), not both"
-            )
-        inst = load_instance(instance)
-    else:
-        inst = _build(
-            topology,
-            from_files,
-            fmt,
-            tunnels,
-            tunnel_file,
-            tunnel_format,
-            tm_index,
-            demand_scale,
-            target_load,
-            capacity,
-            failure_model,
-            weibull_shape,
-            weibull_scale,
-            cutoff,
-            k_failures,
-            keep_disconnecting,
-            uncovered,
-            bidirectional_tunnels,
-            scenario_file,
-            seed,
-            name,
-        )
+    objective = goal.objective
+    make_objective(objective, beta=goal.beta, form=goal.form, weighting=goal.weighting)  # fail fast
+    inst = source.load()
     with progress_bar(transient=True) as bar:
         bar.add_task(f"solving {objective}", total=None, rate="")
         sol = solve(
             inst,
             objective,
-            beta=beta,
-            form=form,
-            aggregate=aggregate,
-            weighting=weighting,
+            beta=goal.beta,
+            form=goal.form,
+            aggregate=goal.aggregate,
+            weighting=goal.weighting,
             time_limit=time_limit,
             mip_rel_gap=mip_gap,
             method=method,
             verbose=verbose,
         )
-    out = {
-        "instance": inst.name,
-        "n_scenarios": inst.n_scenarios,
-        "n_tunnels": inst.n_tunnels,
-        "total_demand": inst.total_demand,
-        **sol.to_dict(),
-    }
+    out = {**instance_summary(inst), **sol.to_dict()}
     if allocation_out is not None:
-        save_allocation(
-            sol.x,
-            allocation_out,
-            instance=inst.name,
-            objective=sol.objective,
-            objective_label=sol.objective_label,
-            objective_value=sol.objective_value,
-            status=sol.status.value,
-        )
-        out["allocation"] = str(allocation_out)
+        out["allocation"] = write_allocation(allocation_out, inst, sol, status=sol.status.value)
     if json_out:
         emit_json(out)
         return

@@ -13,32 +13,15 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from kplane.cli._common import console, emit_json, progress_bar
+from kplane.cli._te_options import (
+    InstanceSource,
+    ObjectiveChoice,
+    instance_options,
+    instance_summary,
+    write_allocation,
+)
 from kplane.cli.bench import app as bench_app
 from kplane.cli.reproduce import app as reproduce_app
-from kplane.cli.te import (
-    _BIDIR,
-    _CAP,
-    _CUTOFF,
-    _FAIL,
-    _FORMAT,
-    _FROM,
-    _K,
-    _KEEP,
-    _LOAD,
-    _NAME,
-    _SCALE,
-    _SEED,
-    _SFILE,
-    _SHAPE,
-    _TM,
-    _TOPOLOGY,
-    _TUNNEL_FILE,
-    _TUNNEL_FORMAT,
-    _TUNNELS,
-    _UNCOV,
-    _WSCALE,
-    _build,
-)
 from kplane.cli.te import app as te_app
 from kplane.errors import InvalidParameterError
 
@@ -138,6 +121,29 @@ def machine_info() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------- optimize
+FINETUNE_HELP = (
+    "Gradient steps on the final latents against the instance's exact objective after the K steps "
+    "(kplane extension; 0 = paper; 50 recommended on B4/IBM). Runs before --refine."
+)
+FINETUNE_LR_HELP = "Initial Adam learning rate of --finetune (default 0.1, cosine-decayed to a tenth)."
+
+
+def _check_refinement(
+    refine: int, finetune: int, finetune_lr: float | None, *, learned: bool, method: str
+) -> None:
+    """Refuse bad ``--refine`` / ``--finetune`` / ``--finetune-lr`` values (before any work is done)."""
+    if refine < 0:
+        raise InvalidParameterError(f"--refine must be >= 0 rounds, got {refine}")
+    if finetune < 0:
+        raise InvalidParameterError(f"--finetune must be >= 0 steps, got {finetune}")
+    if finetune_lr is not None and not (math.isfinite(finetune_lr) and finetune_lr > 0):
+        raise InvalidParameterError(f"--finetune-lr must be a finite number > 0, got {finetune_lr}")
+    if not learned and (finetune or finetune_lr is not None):
+        raise InvalidParameterError(
+            f"--finetune applies to the learned methods (they have latents), not to the {method!r} baseline"
+        )
+
+
 def load_policy(
     policy: str, method: str, objective: str, instance: TEInstance | None = None
 ) -> tuple[NeuroRiskOptimizer, str]:
@@ -171,36 +177,10 @@ def load_policy(
 
 
 @te_app.command("optimize")
+@instance_options(file=True, objective=True)
 def optimize_cmd(
-    instance: Path = typer.Option(None, "--instance", help="Instance JSON (kplane te instance --export)."),
-    topology: str = _TOPOLOGY,
-    from_files: Path = _FROM,
-    fmt: str = _FORMAT,
-    tunnels: int = _TUNNELS,
-    tunnel_file: Path = _TUNNEL_FILE,
-    tunnel_format: str = _TUNNEL_FORMAT,
-    tm_index: int = _TM,
-    demand_scale: float = _SCALE,
-    target_load: float = _LOAD,
-    capacity: str = _CAP,
-    failure_model: str = _FAIL,
-    weibull_shape: float = _SHAPE,
-    weibull_scale: float = _WSCALE,
-    cutoff: float = _CUTOFF,
-    k_failures: int = _K,
-    keep_disconnecting: bool = _KEEP,
-    uncovered: str = _UNCOV,
-    bidirectional_tunnels: bool = _BIDIR,
-    scenario_file: Path = _SFILE,
-    seed: int = _SEED,
-    name: str = _NAME,
-    objective: str = typer.Option("teavar", "--objective", help="ffc, teavar, quantile, expected, nominal."),
-    beta: float = typer.Option(None, "--beta", help="CVaR/quantile level in (0, 1) (default 0.99)."),
-    form: str = typer.Option("mean", "--form", help="Scenario loss over flows: mean or max (ffc, teavar)."),
-    aggregate: str = typer.Option("max", "--aggregate", help="quantile: max or mean over flows."),
-    weighting: str = typer.Option(
-        "flow", "--weighting", help="Flow weights of scenario losses: flow or demand."
-    ),
+    source: InstanceSource,
+    goal: ObjectiveChoice,
     method: str = typer.Option("neurorisk", "--method", help=METHOD_HELP),
     policy: str = typer.Option(
         "bundled",
@@ -215,6 +195,8 @@ def optimize_cmd(
         "--refine",
         help="Rounds of reservation tightening after the K steps (kplane extension; 0 = paper).",
     ),
+    finetune: int = typer.Option(0, "--finetune", help=FINETUNE_HELP),
+    finetune_lr: float = typer.Option(None, "--finetune-lr", help=FINETUNE_LR_HELP),
     compare_solver: bool = typer.Option(
         False, "--compare-solver", help="Also solve exactly; report the gap."
     ),
@@ -227,54 +209,19 @@ def optimize_cmd(
     """Optimise a TE instance with NeuroRisk (or an ablation / baseline) in milliseconds."""
     import time
 
-    from kplane.te import load_instance, make_objective, save_allocation
     from kplane.te.neural import BASELINE_METHODS, NeuroRiskSolution, baseline_allocation
     from kplane.te.neural._evaluate import compare_with_solver
     from kplane.te.neural._io import check_method
 
-    obj = make_objective(objective, beta=beta, form=form, flow_aggregate=aggregate, weighting=weighting)
+    obj = goal.make()
     n_threads = _set_threads(threads)
-    for label, value in (
-        ("--demand-scale", demand_scale),
-        ("--target-load", target_load),
-        ("--cutoff", cutoff),
-    ):
-        if not math.isfinite(value):
-            raise InvalidParameterError(f"{label} must be a finite number, got {value!r}")
+    source.check_finite()
     m = method.strip().lower()
     if m not in BASELINE_METHODS:
         m = check_method(m)
-    if instance is not None:
-        if topology is not None or from_files is not None:
-            raise InvalidParameterError(
-                "give --instance FILE or instance options (--topology/--from-files), not both"
-            )
-        inst = load_instance(instance)
-    else:
-        inst = _build(
-            topology,
-            from_files,
-            fmt,
-            tunnels,
-            tunnel_file,
-            tunnel_format,
-            tm_index,
-            demand_scale,
-            target_load,
-            capacity,
-            failure_model,
-            weibull_shape,
-            weibull_scale,
-            cutoff,
-            k_failures,
-            keep_disconnecting,
-            uncovered,
-            bidirectional_tunnels,
-            scenario_file,
-            seed,
-            name,
-        )
-    source = None
+    _check_refinement(refine, finetune, finetune_lr, learned=m not in BASELINE_METHODS, method=m)
+    inst = source.load()
+    origin = None
     if m in BASELINE_METHODS:
         t0 = time.perf_counter()
         x = baseline_allocation(inst, m)
@@ -292,18 +239,17 @@ def optimize_cmd(
             info={"threads": n_threads},
         )
     else:
-        opt, source = load_policy(policy, m, obj.name, inst)
-        if refine < 0:
-            raise InvalidParameterError(f"--refine must be >= 0 rounds, got {refine}")
-        sol = opt.solve(inst, obj, iterations=iterations, chunk_size=chunk_size, refine=refine)
-    out: dict[str, Any] = {
-        "instance": inst.name,
-        "n_scenarios": inst.n_scenarios,
-        "n_tunnels": inst.n_tunnels,
-        "total_demand": inst.total_demand,
-        "policy": source,
-        **sol.to_dict(),
-    }
+        opt, origin = load_policy(policy, m, obj.name, inst)
+        sol = opt.solve(
+            inst,
+            obj,
+            iterations=iterations,
+            chunk_size=chunk_size,
+            refine=refine,
+            finetune_steps=finetune,
+            finetune_lr=finetune_lr,
+        )
+    out: dict[str, Any] = {**instance_summary(inst), "policy": origin, **sol.to_dict()}
     out["max_utilisation"] = float((inst.link_load(sol.x) / inst.topology.capacity).max())
     if compare_solver:
         with progress_bar(transient=True) as bar:
@@ -311,18 +257,9 @@ def optimize_cmd(
             out["solver"] = compare_with_solver(inst, sol, obj, time_limit=time_limit)
         out["relative_error"] = out["solver"]["relative_error"]
     if allocation_out is not None:
-        save_allocation(
-            sol.x,
-            allocation_out,
-            instance=inst.name,
-            objective=sol.objective,
-            objective_label=sol.objective_label,
-            objective_value=sol.objective_value,
-            method=sol.method,
-            iterations=sol.iterations,
-            policy=source,
+        out["allocation"] = write_allocation(
+            allocation_out, inst, sol, method=sol.method, iterations=sol.iterations, policy=origin
         )
-        out["allocation"] = str(allocation_out)
     if json_out:
         emit_json(out)
         return
@@ -330,7 +267,8 @@ def optimize_cmd(
         f"[bold]{sol.method}[/] {sol.objective_label} on {inst.name} ({inst.n_scenarios} scenarios, "
         f"{inst.n_tunnels} tunnels): risk {sol.objective_value:.6g}, "
         f"throughput {sol.throughput / 1e9:.6g} Gbit/s, "
-        f"{sol.time_s * 1e3:.1f} ms on {n_threads} thread(s), K = {sol.iterations}",
+        f"{sol.time_s * 1e3:.1f} ms on {n_threads} thread(s), K = {sol.iterations}"
+        + (f", {finetune} fine-tuning steps" if finetune else ""),
         highlight=False,
     )
     if compare_solver:
@@ -563,10 +501,18 @@ def bench_te_cmd(
     time_limit: float = typer.Option(300.0, "--time-limit", help="Solver time limit in seconds."),
     no_solver: bool = typer.Option(False, "--no-solver", help="Skip the exact solver."),
     data: Path = typer.Option(None, "--data", help="The public data folder (default: ../shared/data)."),
+    finetune: int = typer.Option(
+        0,
+        "--finetune",
+        help="Also time and score NeuroRisk with this many fine-tuning steps (extra columns; 0 = off).",
+    ),
+    finetune_lr: float = typer.Option(None, "--finetune-lr", help=FINETUNE_LR_HELP),
     json_out: bool = typer.Option(False, "--json", help="Print JSON records."),
 ) -> None:
     """NeuroRisk latency on one CPU thread and on all threads vs the exact solver, per topology."""
     from kplane.te.neural._bench import run_neurorisk_bench
+
+    _check_refinement(0, finetune, finetune_lr, learned=True, method="gr")
 
     names = [t.strip().lower() for t in topologies.split(",") if t.strip()]
     root = _data_dir(data)
@@ -586,6 +532,8 @@ def bench_te_cmd(
             solver=not no_solver,
             data_dir=root,
             progress=lambda msg: bar.update(task, description=msg),
+            finetune_steps=finetune,
+            finetune_lr=finetune_lr,
         )
     if json_out:
         emit_json({"machine": machine_info(), "rows": rows})
@@ -593,6 +541,7 @@ def bench_te_cmd(
     from rich.table import Table
 
     table = Table(title=f"NeuroRisk vs the exact solver, {objective} (wall times; cpu = process CPU time)")
+    ft_cols = (f"1 thread +{finetune} ft", f"rel. err +{finetune} ft") if finetune else ()
     for col in (
         "topology",
         "tunnels",
@@ -603,6 +552,7 @@ def bench_te_cmd(
         "solver",
         "status",
         "rel. err",
+        *ft_cols,
         "speed-up",
         "paper 1 thread",
         "policy",
@@ -610,6 +560,15 @@ def bench_te_cmd(
         table.add_column(col)
     for r in rows:
         err = r.get("relative_error")
+        ft_err = r.get("finetune_relative_error")
+        ft_vals = (
+            (
+                f"{1e3 * r['finetune_1_thread_s']:.1f} ms",
+                "-" if ft_err is None else f"{100 * ft_err:.2f}%",
+            )
+            if finetune
+            else ()
+        )
         table.add_row(
             r["topology"],
             str(r["n_tunnels"]),
@@ -620,6 +579,7 @@ def bench_te_cmd(
             f"{r['solver_time_s']:.3g} s" if "solver_time_s" in r else "-",
             r.get("solver_status", "-"),
             "-" if err is None else f"{100 * err:.2f}%",
+            *ft_vals,
             f"{r['speedup']:.0f}×" if "speedup" in r else "-",
             (r.get("paper") or {}).get("cpu_1_thread", "-"),
             r["policy"],
@@ -643,6 +603,13 @@ def reproduce_neurorisk_cmd(
     out: Path = typer.Option(Path("neurorisk-results"), "--out", help="Folder for JSON results and figures."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     threads: int = typer.Option(1, "--threads", help="CPU threads for torch."),
+    finetune: int = typer.Option(
+        0,
+        "--finetune",
+        help="Also report every NeuroRisk result with this many fine-tuning steps (finetune_* keys; "
+        "kplane extension; 0 = off).",
+    ),
+    finetune_lr: float = typer.Option(None, "--finetune-lr", help=FINETUNE_LR_HELP),
 ) -> None:
     """Reproduce the NeuroRisk paper's Tables 3, 4, 8, 10 and Figure 7 with kplane."""
     import json
@@ -656,6 +623,7 @@ def reproduce_neurorisk_cmd(
         raise InvalidParameterError(f"--table must be 3, 4, 8 or 10, got {table}")
     if figure is not None and figure != 7:
         raise InvalidParameterError(f"--figure must be 7, got {figure}")
+    _check_refinement(0, finetune, finetune_lr, learned=True, method="gr")
     root = _data_dir(data)
     if root is None:
         console.print(
@@ -673,6 +641,8 @@ def reproduce_neurorisk_cmd(
             epochs=epochs,
             time_limit=time_limit,
             progress=lambda msg: bar.update(task, description=msg),
+            finetune_steps=finetune,
+            finetune_lr=finetune_lr,
         )
         if figure is not None:
             res = rep.figure7(out)

@@ -146,3 +146,45 @@ def test_bench_te_on_a_bundled_topology(policy) -> None:
 def test_reproduce_needs_the_data(tmp_path) -> None:
     res = runner.invoke(app, ["reproduce", "neurorisk", "--table", "8", "--data", str(tmp_path)])
     assert isinstance(res.exception, InvalidParameterError) and "no te/ folder" in str(res.exception)
+
+
+def test_optimize_finetune_flag(policy) -> None:
+    base = [*TINY, "--policy", str(policy), "--threads", "1", "--objective", "expected", "--json"]
+    plain = _json(runner.invoke(app, ["te", "optimize", *base]))
+    tuned = _json(runner.invoke(app, ["te", "optimize", *base, "--finetune", "6", "--finetune-lr", "0.05"]))
+    assert plain["info"]["finetune_steps"] == 0 and "finetune" not in plain["info"]
+    assert tuned["info"]["finetune_steps"] == 6 and tuned["info"]["finetune"]["lr"] == 0.05
+    assert tuned["objective_value"] <= plain["objective_value"] + 1e-12
+    assert tuned["max_utilisation"] <= 1.0
+    again = _json(runner.invoke(app, ["te", "optimize", *base, "--finetune", "6", "--finetune-lr", "0.05"]))
+    assert again["objective_value"] == tuned["objective_value"]
+    both = _json(runner.invoke(app, ["te", "optimize", *base, "--finetune", "6", "--refine", "2"]))
+    assert both["info"]["refine"] == 2 and both["max_utilisation"] <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--finetune", "-1"], "--finetune must be >= 0 steps, got -1"),
+        (["--finetune", "3", "--finetune-lr", "nan"], "--finetune-lr must be a finite number > 0, got nan"),
+        (["--finetune", "3", "--finetune-lr", "0"], "--finetune-lr must be a finite number > 0"),
+        (["--finetune", "3", "--method", "sp"], "applies to the learned methods"),
+        (["--refine", "-1"], "--refine must be >= 0 rounds"),
+    ],
+)
+def test_optimize_refuses_bad_finetune(policy, extra, match) -> None:
+    res = runner.invoke(app, ["te", "optimize", *TINY, "--policy", str(policy), *extra])
+    assert res.exit_code != 0
+    assert isinstance(res.exception, InvalidParameterError) and match in str(res.exception)
+
+
+def test_bench_te_finetune_columns(policy) -> None:
+    args = ["bench", "te", "--topologies", "abilene", "--policy", str(policy), "--repeats", "1"]
+    out = _json(runner.invoke(app, [*args, "--finetune", "4", "--json"]))
+    (row,) = out["rows"]
+    assert row["finetune_steps"] == 4 and row["finetune_1_thread_s"] > 0
+    assert row["finetune_relative_error"] <= row["relative_error"] + 1e-12
+    res = runner.invoke(app, [*args, "--finetune", "-2"])
+    assert isinstance(res.exception, InvalidParameterError) and "--finetune" in str(res.exception)
+    res = runner.invoke(app, ["reproduce", "neurorisk", "--table", "3", "--finetune", "-2"])
+    assert isinstance(res.exception, InvalidParameterError) and "--finetune" in str(res.exception)

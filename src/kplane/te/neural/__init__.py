@@ -8,6 +8,8 @@
 - Physics engine (:func:`perceive`): the 8 features of Table 1 per (edge, tunnel, scenario).
 - Unrolled optimizer (:class:`NeuroRiskNet`): K Generate → Perceive → Update steps with one shared
   MLP policy (:class:`UpdatePolicy`), per-scenario outputs aggregated with Sort-and-Select risk weights.
+- Inference-time fine-tuning (:func:`finetune_latents`, ``solve(..., finetune_steps=S)``): gradient
+  steps on the final latents against the exact objective (a kplane extension).
 - Baselines: shortest path / ECMP splits, the scenario-collapsing (FauTE-like) surrogate.
 - Instance distributions (:func:`load_te_network`, :func:`make_instance`, :func:`instance_family`).
 
@@ -49,6 +51,7 @@ from kplane.te.neural._family import (
     load_te_network,
     make_instance,
 )
+from kplane.te.neural._finetune import FINETUNE_LR, FinetuneResult, finetune_latents
 from kplane.te.neural._graph import InstanceGraph, check_finite_instance, compile_instance
 from kplane.te.neural._io import POLICY_SCHEMA, POLICY_SCHEMA_VERSION, read_policy, write_policy
 from kplane.te.neural._memory import plan_chunk
@@ -70,6 +73,7 @@ __all__ = [
     "CHECKPOINT_SCHEMA_VERSION",
     "DECISION_SPACES",
     "FEATURE_NAMES",
+    "FINETUNE_LR",
     "LEARNED_METHODS",
     "METHOD_SPEC",
     "PAPER_CONFIGS",
@@ -79,6 +83,7 @@ __all__ = [
     "TRAIN_CONFIGS",
     "Decision",
     "Features",
+    "FinetuneResult",
     "InstanceGraph",
     "NeuroRiskNet",
     "NeuroRiskOptimizer",
@@ -99,6 +104,7 @@ __all__ = [
     "default_data_dir",
     "ecmp_split",
     "edge_softmax",
+    "finetune_latents",
     "flow_losses",
     "gated_reservation",
     "instance_family",

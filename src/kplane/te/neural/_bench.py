@@ -23,6 +23,7 @@ from kplane.te._objectives import Objective, make_objective
 from kplane.te.neural._estimator import NeuroRiskOptimizer, bundled_policy_for
 from kplane.te.neural._evaluate import relative_error, solve_exact
 from kplane.te.neural._family import ScenarioConfig, TENetwork, load_te_network, make_instance
+from kplane.te.neural._finetune import check_finetune
 
 __all__ = [
     "BENCH_CONFIG",
@@ -55,16 +56,22 @@ def bench_network_instance(
 
 
 def _timed(
-    opt: NeuroRiskOptimizer, inst: Any, objective: Any, threads: int, repeats: int, iterations: int | None
+    opt: NeuroRiskOptimizer,
+    inst: Any,
+    objective: Any,
+    threads: int,
+    repeats: int,
+    iterations: int | None,
+    **solve_kw: Any,
 ) -> dict[str, Any]:
     old = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        sol = opt.solve(inst, objective, iterations=iterations)
+        sol = opt.solve(inst, objective, iterations=iterations, **solve_kw)
         walls, cpus = [], []
         for _ in range(max(1, repeats)):
             c0 = time.process_time()
-            sol = opt.solve(inst, objective, iterations=iterations)
+            sol = opt.solve(inst, objective, iterations=iterations, **solve_kw)
             cpus.append(time.process_time() - c0)
             walls.append(sol.time_s)
     finally:
@@ -89,12 +96,17 @@ def run_neurorisk_bench(
     solver: bool = True,
     data_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    finetune_steps: int = 0,
+    finetune_lr: float | None = None,
 ) -> list[dict[str, Any]]:
     """One record per topology: sizes, NeuroRisk latency (1 / all threads), solver time, relative error.
 
     ``policy`` is a policy file, or ``"bundled"``: the shipped policy for each topology and the
-    objective (:func:`kplane.te.neural.bundled_policy_for`).
+    objective (:func:`kplane.te.neural.bundled_policy_for`). With ``finetune_steps > 0`` the record
+    also holds the one-thread latency, objective and relative error with that many inference-time
+    fine-tuning steps (``finetune_*`` keys; a kplane extension), beside the pure learned ones.
     """
+    n_ft, ft_lr = check_finetune(finetune_steps, finetune_lr)
     obj = make_objective(objective)
     rows = []
     n_all = os.cpu_count() or 1
@@ -125,6 +137,22 @@ def run_neurorisk_bench(
         full = _timed(opt, inst, obj, n_all, repeats, iterations)
         sol = one.pop("solution")
         full.pop("solution")
+        ft_sol = None
+        if n_ft:
+            if progress:
+                progress(f"{name}: NeuroRisk + {n_ft} fine-tuning steps")
+            ft = _timed(opt, inst, obj, 1, repeats, iterations, finetune_steps=n_ft, finetune_lr=ft_lr)
+            ft_sol = ft.pop("solution")
+            row.update(
+                {
+                    "finetune_steps": n_ft,
+                    "finetune_lr": ft_lr,
+                    "finetune_1_thread_s": ft["median_s"],
+                    "finetune_1_thread_cpu_s": ft["cpu_median_s"],
+                    "finetune_objective_value": ft_sol.objective_value,
+                    "finetune_throughput": ft_sol.throughput,
+                }
+            )
         row.update(
             {
                 "neurorisk_1_thread_s": one["median_s"],
@@ -150,6 +178,8 @@ def run_neurorisk_bench(
                 )
                 if ex.status.value == "optimal":
                     row["relative_error"] = relative_error(ex.throughput, sol.throughput)
+                    if ft_sol is not None:
+                        row["finetune_relative_error"] = relative_error(ex.throughput, ft_sol.throughput)
                     row["speedup"] = ex.time_s / max(one["median_s"], 1e-9)
             except KplaneError as exc:
                 row.update({"solver_status": "error", "solver_error": str(exc)})

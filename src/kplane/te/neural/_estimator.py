@@ -23,7 +23,7 @@ from kplane.errors import InvalidParameterError, NotFittedError
 from kplane.te._instance import TEInstance
 from kplane.te._objectives import Objective, make_objective
 from kplane.te.neural._baselines import collapsed_surrogate
-from kplane.te.neural._decision import clip_allocation, tighten_reservation
+from kplane.te.neural._finetune import check_finetune, final_allocation, finetune_latents
 from kplane.te.neural._graph import InstanceGraph, compile_instance, to_dtype
 from kplane.te.neural._io import (
     check_method,
@@ -425,6 +425,8 @@ class NeuroRiskOptimizer:
         iterations: int | None = None,
         chunk_size: int | None = None,
         refine: int = 0,
+        finetune_steps: int = 0,
+        finetune_lr: float | None = None,
     ) -> NeuroRiskSolution:
         """Optimise ``instance``: split ratios, timed, replayed with the numpy objective.
 
@@ -441,6 +443,16 @@ class NeuroRiskOptimizer:
             Rounds of reservation tightening after the unrolled steps (reservation spaces only; a
             kplane extension, 0 = as in the paper): idle reserved capacity goes back to tunnels
             that can use it; no loss increases (:func:`~kplane.te.neural.tighten_reservation`).
+        finetune_steps : int
+            Gradient steps on the final latents against the instance's exact differentiable
+            objective after the unrolled steps (a kplane extension, 0 = as in the paper; every
+            learned method). The best latents seen are kept, so the objective never gets worse than
+            the unrolled answer's (:func:`~kplane.te.neural.finetune_latents`). With ``refine``,
+            fine-tuning runs first and the tightening is applied to both the fine-tuned and the
+            unrolled latents, keeping the better: never worse than ``refine`` alone.
+        finetune_lr : float, optional
+            Initial Adam learning rate of the fine-tuning steps (default
+            :data:`~kplane.te.neural.FINETUNE_LR`; cosine-decayed to a tenth).
 
         Raises
         ------
@@ -449,7 +461,8 @@ class NeuroRiskOptimizer:
         InvalidScenarioError
             NaN or inf in the instance.
         InvalidParameterError
-            Memory: the instance does not fit with the chosen chunk size (the message says which to use).
+            Memory: the instance does not fit with the chosen chunk size (the message says which to use);
+            ``refine`` / ``finetune_steps`` not an integer >= 0; ``finetune_lr`` not finite and > 0.
         """
         self._check_fitted()
         if not isinstance(instance, TEInstance):
@@ -458,6 +471,9 @@ class NeuroRiskOptimizer:
         k = int(self.iterations if iterations is None else iterations)
         if k < 0 or (iterations is not None and int(iterations) != iterations):
             raise InvalidParameterError(f"iterations must be an integer >= 0, got {iterations!r}")
+        if isinstance(refine, bool) or not isinstance(refine, int | np.integer) or refine < 0:
+            raise InvalidParameterError(f"refine must be an integer >= 0 rounds, got {refine!r}")
+        n_ft, ft_lr = check_finetune(finetune_steps, finetune_lr)
         net: NeuroRiskNet = self.net_
         t0 = time.perf_counter()
         g64 = compile_instance(instance, objective=obj, dtype=torch.float64)
@@ -467,23 +483,28 @@ class NeuroRiskOptimizer:
             g, net.policy.hidden, self.chunk_size if chunk_size is None else chunk_size, units=units
         )
         with torch.no_grad():
-            state = net(g, obj, k, chunk=chunk)
-            final = net.generate(g64, {key: v.double() for key, v in state.items()})
-            if refine and final.share is not None:
-                xt = tighten_reservation(g64, final, refine) / g64.demand
-            else:
-                xt = final.x
-            x = g64.expand(clip_allocation(xt)) * (1.0 - FEASIBILITY_MARGIN)
+            state = {key: v.double() for key, v in net(g, obj, k, chunk=chunk).items()}
+        ft = None
+        candidates = [state]
+        if n_ft:
+            ft = finetune_latents(g64, net.space, state, obj, steps=n_ft, lr=ft_lr)
+            candidates = [ft.state, state] if refine else [ft.state]
+        with torch.no_grad():
+            xt = final_allocation(g64, net.space, candidates, refine=int(refine), objective=obj)
+            x = g64.expand(xt) * (1.0 - FEASIBILITY_MARGIN)
         elapsed = time.perf_counter() - t0
         value = obj.evaluate(instance, x)
-        info = {
+        info: dict[str, Any] = {
             "n_pairs": g.n_pairs,
             "n_active_tunnels": g.n_tunnels,
             "n_scenarios": g.n_scenarios,
             "chunk_size": chunk,
             "refine": int(refine),
+            "finetune_steps": n_ft,
             "threads": torch.get_num_threads(),
         }
+        if ft is not None:
+            info["finetune"] = ft.summary()
         return NeuroRiskSolution(
             x=x,
             objective=obj.name,
@@ -504,9 +525,19 @@ class NeuroRiskOptimizer:
         iterations: int | None = None,
         chunk_size: int | None = None,
         refine: int = 0,
+        finetune_steps: int = 0,
+        finetune_lr: float | None = None,
     ) -> NDArray[np.float64]:
         """Split ratios (n_tunnels,) for ``instance`` (see :meth:`solve`)."""
-        return self.solve(instance, objective, iterations=iterations, chunk_size=chunk_size, refine=refine).x
+        return self.solve(
+            instance,
+            objective,
+            iterations=iterations,
+            chunk_size=chunk_size,
+            refine=refine,
+            finetune_steps=finetune_steps,
+            finetune_lr=finetune_lr,
+        ).x
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path, *, card: dict[str, Any] | None = None) -> Path:
