@@ -188,3 +188,13 @@ def test_bench_te_finetune_columns(policy) -> None:
     assert isinstance(res.exception, InvalidParameterError) and "--finetune" in str(res.exception)
     res = runner.invoke(app, ["reproduce", "neurorisk", "--table", "3", "--finetune", "-2"])
     assert isinstance(res.exception, InvalidParameterError) and "--finetune" in str(res.exception)
+
+
+def test_bench_te_threads(policy) -> None:
+    args = ["bench", "te", "--topologies", "abilene", "--policy", str(policy), "--repeats", "1"]
+    (row,) = _json(runner.invoke(app, [*args, "--no-solver", "--threads", "1", "--json"]))["rows"]
+    assert row["threads_all"] == 1 and row["neurorisk_all_threads_s"] == row["neurorisk_1_thread_s"]
+    assert "solver_time_s" not in row and "relative_error" not in row
+    res = runner.invoke(app, [*args, "--threads", "0"])
+    assert isinstance(res.exception, InvalidParameterError)
+    assert "--threads must be >= 1, got 0" in str(res.exception)

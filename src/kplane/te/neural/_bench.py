@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from kplane.errors import KplaneError
+from kplane.errors import InvalidParameterError, KplaneError
 from kplane.te._objectives import Objective, make_objective
 from kplane.te.neural._estimator import NeuroRiskOptimizer, bundled_policy_for
 from kplane.te.neural._evaluate import relative_error, solve_exact
@@ -98,6 +98,7 @@ def run_neurorisk_bench(
     progress: Callable[[str], None] | None = None,
     finetune_steps: int = 0,
     finetune_lr: float | None = None,
+    threads: int | None = None,
 ) -> list[dict[str, Any]]:
     """One record per topology: sizes, NeuroRisk latency (1 / all threads), solver time, relative error.
 
@@ -105,11 +106,15 @@ def run_neurorisk_bench(
     objective (:func:`kplane.te.neural.bundled_policy_for`). With ``finetune_steps > 0`` the record
     also holds the one-thread latency, objective and relative error with that many inference-time
     fine-tuning steps (``finetune_*`` keys; a kplane extension), beside the pure learned ones.
+    ``threads`` is the thread count of the multi-thread measurement (default: every CPU core); with 1
+    that measurement is the one-thread one.
     """
     n_ft, ft_lr = check_finetune(finetune_steps, finetune_lr)
     obj = make_objective(objective)
     rows = []
-    n_all = os.cpu_count() or 1
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise InvalidParameterError(f"threads must be an integer >= 1, got {threads!r}")
+    n_all = threads if threads is not None else (os.cpu_count() or 1)
     for name in topologies:
         if progress:
             progress(f"{name}: building")
@@ -134,9 +139,9 @@ def run_neurorisk_bench(
         if progress:
             progress(f"{name}: NeuroRisk")
         one = _timed(opt, inst, obj, 1, repeats, iterations)
-        full = _timed(opt, inst, obj, n_all, repeats, iterations)
         sol = one.pop("solution")
-        full.pop("solution")
+        full = one if n_all == 1 else _timed(opt, inst, obj, n_all, repeats, iterations)
+        full.pop("solution", None)
         ft_sol = None
         if n_ft:
             if progress:
