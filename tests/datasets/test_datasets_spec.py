@@ -14,13 +14,27 @@ from kplane.errors import FormatError, InvalidParameterError
 
 def test_shipped_specs_load() -> None:
     names = list_specs()
-    assert {"routenet-small", "routenet-paper", "omnetpp-fifo"} <= set(names)
+    assert {"routenet-small", "routenet-paper", "omnetpp-fifo", "routenet-bundled"} <= set(names)
     for name in names:
         spec = load_spec(name)
         assert spec.name == name
         assert spec.n_samples > 0
         assert spec.description
         assert "[[topologies]]" in spec_text(name)
+
+
+def test_bundled_weights_spec_holds_out_its_test_topology() -> None:
+    spec = load_spec("routenet-bundled")
+    by_split = {sp: [t for t in spec.topologies if t.split == sp] for sp in ("train", "validation", "test")}
+    assert [t.name for t in by_split["test"]] == ["nobel-germany"]
+    assert all(t.name != "nobel-germany" for t in by_split["train"] + by_split["validation"])
+    assert spec.simulation.duration == 16000.0 and spec.traffic.packet_sizes == (300.0, 1700.0)
+    # capacities by load over the public FIFO samples' four rates, on 25-35-node graphs
+    load_rules = [t for t in by_split["train"] if t.capacities is not None]
+    assert load_rules and all(t.capacities.rule == "load" for t in load_rules)
+    assert all(t.capacities.choices == (10e3, 25e3, 40e3, 100e3) for t in load_rules)
+    assert all(t.n_nodes == (25, 35) for t in load_rules)
+    assert spec.n_samples == 3000
 
 
 def test_routenet_paper_spec_is_paper_like() -> None:
