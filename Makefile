@@ -24,17 +24,18 @@ demo: $(STAMP)
 	$(BIN)/kplane scenario show demo-scenario.json
 	$(BIN)/kplane sim run --scenario demo-scenario.json --duration 16000 --limit 8
 	$(BIN)/kplane sim compare --scenario demo-scenario.json --duration 16000 --limit 10
+	$(BIN)/kplane predict --scenario demo-scenario.json --compare --limit 10 --threads 1
 	@if [ -d $(SHARED)/omnetpp/fifo-30node-train ]; then \
 		$(BIN)/kplane data inspect $(SHARED)/omnetpp/fifo-30node-train; \
 	else echo "($(SHARED)/omnetpp not present: skipping the datanet inspection)"; fi
 	$(BIN)/kplane dataset generate routenet-small --max-samples 40 --workers 2 -o demo-dataset
 	$(BIN)/kplane dataset info demo-dataset
-	$(BIN)/kplane whatif routing --topology nsfnet --traffic-intensity 14 --seed 1 --model queueing \
-		--candidates 30 --duration 1000
+	$(BIN)/kplane whatif routing --topology nsfnet --traffic-intensity 14 --seed 1 --model bundled \
+		--candidates 30 --duration 1000 --threads 1
 	$(BIN)/kplane te solve --topology abilene --cutoff 1e-4 --objective teavar --beta 0.99 \
 		--allocation-out demo-te-allocation.json
 	$(BIN)/kplane te optimize --topology abilene --cutoff 1e-4 --objective teavar --target-load 1.0 --threads 1 \
-		--compare-solver
+		--finetune 50 --compare-solver
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -145,6 +145,7 @@ def test_info_and_evaluate(monkeypatch, capsys, trained, datanet_dir) -> None:
     assert code == 0
     card = json.loads(out)
     assert card["heads"] == [["gamma", "binomial"]] and card["hparams"]["iterations"] == 2
+    assert card["training"]["command"].startswith("kplane routenet train --data ")
     code, out, _ = run_main(
         monkeypatch,
         capsys,
@@ -164,6 +165,20 @@ def test_info_and_evaluate(monkeypatch, capsys, trained, datanet_dir) -> None:
     assert m["delay_mape"] == pytest.approx(100 * m["delay_mre"])
     # the labels are an M/M/1-like formula: the queueing model is not exact but is far from random
     assert m["queueing"]["delay_pearson"] > 0.5
+
+
+def test_evaluate_records_metrics_in_the_card(monkeypatch, capsys, trained, datanet_dir, tmp_path) -> None:
+    model = tmp_path / "copy.pt"
+    model.write_bytes(trained.read_bytes())
+    args = ["routenet", "evaluate", "--datanet", str(datanet_dir), "--model", str(model)]
+    code, _, err = run_main(monkeypatch, capsys, *args, "--record", "test", "--limit", "2")
+    assert code == 0, err
+    code, out, _ = run_main(monkeypatch, capsys, "routenet", "info", str(model), "--json")
+    card = json.loads(out)
+    assert card["metrics"]["test"]["samples"] == 2 and "queueing" in card["metrics"]["test"]
+    assert "validation" in card["metrics"]  # the training metrics are kept
+    code, _, err = run_main(monkeypatch, capsys, *args, "--record", "no good")
+    assert code == 2 and "--record needs" in err
 
 
 def test_evaluate_plots_and_datanet_option(monkeypatch, capsys, trained, datanet_dir, tmp_path) -> None:
@@ -235,8 +250,9 @@ def test_predict_compare_runs_simulator_and_queueing(monkeypatch, capsys, traine
 def test_predict_errors(monkeypatch, capsys, trained, tmp_path) -> None:
     path = tmp_path / "s.json"
     save_scenario(ring_scenario(9), path)
-    code, _, err = run_main(monkeypatch, capsys, "predict", "--scenario", str(path))
-    assert code == 2 and "no pretrained RouteNet weights" in err
+    code, out, err = run_main(monkeypatch, capsys, "predict", "--scenario", str(path), "--json")
+    assert code == 0, err  # the bundled weights are the default
+    assert len(json.loads(out)["paths"]) == 20
     code, _, err = run_main(monkeypatch, capsys, "predict", "--model", str(trained))
     assert code == 2 and "exactly one of --scenario" in err
     code, _, err = run_main(

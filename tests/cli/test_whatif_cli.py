@@ -42,10 +42,6 @@ def models_available() -> None:
             ["whatif", "routing", "-t", "nsfnet", "-i", "12", "--model", "magic"],
             "unknown model 'magic'; valid: bundled, queueing, sim or the path",
         ),
-        (
-            ["whatif", "routing", "-t", "nsfnet", "-i", "12", "--model", "bundled"],
-            "no pretrained RouteNet weights ship",
-        ),
         (["whatif", "routing", "-i", "12"], "a scenario is needed"),
         (["whatif", "routing", "-t", "nsfnet", "-i", "12", "--baselines", "best"], "unknown baseline"),
         (["whatif", "upgrade", "-t", "nsfnet", "-i", "12", "--model", "x.pt"], "unknown model 'x.pt'"),

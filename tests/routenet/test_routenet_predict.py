@@ -156,9 +156,28 @@ def test_not_fitted_and_bad_input(fitted) -> None:
         RouteNetModel(ood="shout", **SMALL, max_steps=1).fit(samples(1))
 
 
-def test_bundled_weights_are_not_faked() -> None:
-    with pytest.raises(NotFittedError, match="no pretrained RouteNet weights ship with this kplane"):
-        RouteNetModel.load("bundled")
+def test_bundled_weights_ship_with_their_model_card() -> None:
+    from kplane.routenet import bundled_weights
+
+    path = bundled_weights()
+    assert path.suffix == ".pt" and path.stat().st_size < 2_000_000  # small enough to ship
+    model = RouteNetModel.load("bundled")
+    card = model.card_
+    data = card["training"]["dataset"]
+    assert data["format"] == "kplane" and len(data["manifest_hash"]) == 64
+    assert data["spec"]["name"] == "routenet-bundled"
+    assert card["metrics"]["validation"]["mre_delay"] < 0.1
+    assert set(card["metrics"]["test"]) >= {"delay_mre", "jitter_mre", "drops_mre", "queueing"}
+    with pytest.warns(OutOfDistributionWarning, match="outside the training range"):
+        kpis = model.predict([toy_scenario()])[0]  # a toy ring is not what the weights were trained on
+    assert np.all(np.isfinite(kpis.mean_delay)) and np.all(kpis.mean_delay > 0)
+
+
+def test_missing_bundled_weights_are_a_clear_error(tmp_path) -> None:
+    from kplane.routenet import bundled_weights
+
+    with pytest.raises(NotFittedError, match="no pretrained RouteNet weights in .*kplane routenet train"):
+        bundled_weights(tmp_path)
 
 
 def test_estimator_contract() -> None:

@@ -34,6 +34,7 @@ _CAPACITIES = typer.Option(
     help="Capacities drawn per link: rates such as '10kbps,40kbps' (paper) or 'routenet'.",
 )
 _CAPACITY_SEED = typer.Option(0, "--capacity-seed", help="Seed of the capacity draw.")
+_THREADS = typer.Option(None, "--threads", help="Torch CPU threads of a RouteNet model.")
 
 
 def parse_intensities(text: str) -> tuple[float, ...]:
@@ -77,6 +78,7 @@ def fig3_cmd(
     capacity_seed: int = _CAPACITY_SEED,
     seed: int = typer.Option(0, "--seed", "-s", help="Root seed (traffic, candidates, simulations)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Simulations run in parallel."),
+    threads: int | None = _THREADS,
     out: Path = typer.Option(Path("results/fig3"), "--out", "-o", help="Output folder (resumable)."),
     quick: bool = typer.Option(False, "--quick", help="Demo size: 2 TMs per TI, 30 candidates, 1000 s."),
     json_out: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -91,7 +93,7 @@ def fig3_cmd(
     if n_tms < 1 or n_cand < 1:
         raise InvalidParameterError("--tms and --candidates must be >= 1")
     intensities = parse_intensities(ti)
-    m, measure, reference, label = make_models(model, duration=dur, sim_seed=seed, jobs=jobs)
+    m, measure, reference, label = make_models(model, duration=dur, sim_seed=seed, jobs=jobs, threads=threads)
     cfg = Fig3Config(
         topology=topology,
         capacities=capacities,
@@ -178,6 +180,7 @@ def table2_cmd(
     capacities: str = _CAPACITIES,
     capacity_seed: int = _CAPACITY_SEED,
     seed: int = typer.Option(0, "--seed", "-s", help="Root seed."),
+    threads: int | None = _THREADS,
     out: Path = typer.Option(Path("results/table2"), "--out", "-o", help="Output folder (resumable)."),
     quick: bool = typer.Option(False, "--quick", help="Demo size: 2 scenarios, 10 routings, 1000 s."),
     json_out: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
@@ -192,7 +195,7 @@ def table2_cmd(
     dur = duration if duration is not None else float(q.get("duration", 2000.0))
     if n_sc < 1 or n_r < 1 or max_tries < 1:
         raise InvalidParameterError("--scenarios, --candidates and --max-tries must be >= 1")
-    m, measure, _, label = make_models(model, duration=dur, sim_seed=seed, jobs=1)
+    m, measure, _, label = make_models(model, duration=dur, sim_seed=seed, jobs=1, threads=threads)
     cfg = Table2Config(
         topology=topology,
         capacities=capacities,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import math
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +43,23 @@ def dataset_fingerprint(path: Path) -> dict[str, Any]:
     """Provenance for the model card: sha256 of ``manifest.json``, or of the datanet file list."""
     h = hashlib.sha256()
     manifest = path / "manifest.json"
+    spec: dict[str, Any] | None = None
     if manifest.is_file():
-        h.update(manifest.read_bytes())
+        raw = manifest.read_bytes()
+        h.update(raw)
         kind = "kplane"
+        with contextlib.suppress(ValueError, AttributeError, KeyError, TypeError):
+            m = json.loads(raw)
+            spec = {"name": m["spec"].get("name"), "description": m["spec"].get("description"),
+                    "fingerprint": m.get("fingerprint")}
     else:
         for f in sorted(p for p in path.rglob("*") if p.is_file()):
             h.update(f"{f.relative_to(path).as_posix()}\t{f.stat().st_size}\n".encode())
         kind = "datanet"
-    return {"source": str(path), "format": kind, "manifest_hash": h.hexdigest()}
+    info: dict[str, Any] = {"source": str(path), "format": kind, "manifest_hash": h.hexdigest()}
+    if spec is not None:
+        info["spec"] = spec
+    return info
 
 
 def _parse_heads(heads: list[str] | None) -> tuple[tuple[str, ...], ...]:
@@ -157,6 +170,7 @@ def train_cmd(
 
         model.fit(train_ds, val_ds, state_path=state, resume=resume, log_csv=log_csv,
                   checkpoint_every=checkpoint_every, log_every=log_every, progress=tick, dataset_info=info)
+    model.card_["training"]["command"] = "kplane " + shlex.join(sys.argv[1:])  # reproducible from the card
     model.save(out)
     card = model.card_
     if json_out:
@@ -197,6 +211,9 @@ def evaluate_cmd(
     plots: Path | None = typer.Option(
         None, "--plots", help="Write Fig. 2 (relative-error CDF) and scatter PNGs into this folder."
     ),
+    record: str | None = typer.Option(
+        None, "--record", help="Store the metrics in the model file's card under this name (e.g. test)."
+    ),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
@@ -211,6 +228,10 @@ def evaluate_cmd(
 
     if (data is None) == (datanet is None):
         raise InvalidParameterError("give exactly one of --data DIR or --datanet DIR")
+    if record is not None and (model_path == "bundled" or not record.isidentifier()):
+        raise InvalidParameterError(
+            f"--record needs a model file (not the bundled weights) and a plain name, got {record!r}"
+        )
     source = data if data is not None else datanet
     assert source is not None
     models: dict[str, Any] = {"routenet": RouteNetModel.load(model_path, ood="ignore", num_threads=threads)}
@@ -245,6 +266,12 @@ def evaluate_cmd(
     if plots is not None:
         written = plot_evaluation(ev, plots, title=f"{source.name}: {ev.n_samples} samples")
         result["plots"] = [str(p) for p in written]
+    if record is not None:
+        from kplane.routenet import load_checkpoint, save_checkpoint
+
+        payload = load_checkpoint(model_path)
+        payload.setdefault("metrics", {})[record] = {k: v for k, v in result.items() if k != "plots"}
+        save_checkpoint(model_path, payload)
     if json_out:
         emit_json(result)
         return
@@ -288,11 +315,18 @@ def info_cmd(
     tr = card.get("training", {})
     if tr:
         ds = tr.get("dataset", {})
-        console.print(f"trained {tr.get('steps')} steps on {ds.get('source', '?')} "
+        spec = ds.get("spec") or {}
+        console.print(f"trained {tr.get('steps')} steps on {ds.get('source', '?')}"
+                      f"{' (spec ' + str(spec.get('name')) + ')' if spec else ''} "
                       f"(manifest sha256 {str(ds.get('manifest_hash', '?'))[:16]}…)")
-    metrics = card.get("metrics", {}).get("validation")
-    if metrics:
-        console.print(_metrics_table("validation", metrics))
+        if tr.get("command"):
+            console.print(f"command: {tr['command']}", highlight=False, soft_wrap=True)
+    for name, metrics in card.get("metrics", {}).items():
+        if name == "validation":
+            console.print(_metrics_table("validation", metrics))
+        elif isinstance(metrics, dict) and "delay_mre" in metrics:
+            title = f"{name}: {metrics.get('data', '?')} ({metrics.get('samples', '?')} samples)"
+            console.print(_table_one(title, {"routenet": metrics, "queueing": metrics.get("queueing")}))
 
 
 # ---------------------------------------------------------------------------------------------- bench

@@ -78,7 +78,7 @@ def check_positive(value: float, option: str) -> None:
 
 
 def make_models(
-    model: str, *, duration: float, sim_seed: int, jobs: int
+    model: str, *, duration: float, sim_seed: int, jobs: int, threads: int | None = None
 ) -> tuple[PerformanceModel, PerformanceModel, PerformanceModel, str]:
     """(model under test, measuring simulator, reference simulator, model label).
 
@@ -92,7 +92,9 @@ def make_models(
     if jobs < 1:
         raise InvalidParameterError(f"--jobs must be >= 1, got {jobs}")
     is_sim = model.strip().lower() == "sim"
-    m = None if is_sim else resolve_model(model)
+    if threads is not None and threads < 1:
+        raise InvalidParameterError(f"--threads must be >= 1, got {threads}")
+    m = None if is_sim else resolve_model(model, num_threads=threads)
     measure = make_simulator(duration=duration, seed=sim_seed, n_jobs=jobs)
     reference = make_simulator(duration=duration, seed=sim_seed + 1, n_jobs=jobs)
     if m is None:
@@ -181,6 +183,7 @@ def routing_cmd(
     duration: float = typer.Option(2000.0, "--duration", help="Simulated seconds per measurement."),
     sim_seed: int = typer.Option(0, "--sim-seed", help="Seed of the measuring simulations."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Simulations run in parallel."),
+    threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads of a RouteNet model."),
     batch_size: int | None = typer.Option(
         None, "--batch-size", help="Scenarios per predict call (default all)."
     ),
@@ -192,7 +195,9 @@ def routing_cmd(
     sc = load_scenario_arg(scenario, topology, intensity, seed)
     pol = load_policy_arg(policy, sc.topology, Policy.routenet_qos())
     chosen_baselines = parse_baselines(baselines)
-    m, measure, reference, label = make_models(model, duration=duration, sim_seed=sim_seed, jobs=jobs)
+    m, measure, reference, label = make_models(
+        model, duration=duration, sim_seed=sim_seed, jobs=jobs, threads=threads
+    )
     cands = routing_candidates(sc.topology, candidates, seed=candidate_seed)
     with summarised_warnings(), progress_callback(f"scoring {len(cands)} routings") as cb:
         rep = compare_routings(
@@ -281,6 +286,7 @@ def upgrade_cmd(
     duration: float = typer.Option(2000.0, "--duration", help="Simulated seconds per measurement."),
     sim_seed: int = typer.Option(0, "--sim-seed", help="Seed of the measuring simulations."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Simulations run in parallel."),
+    threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads of a RouteNet model."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
     """Choose one new link (and its routing) with a model; compare with upgrading the busiest link."""
@@ -289,7 +295,9 @@ def upgrade_cmd(
 
     sc = load_scenario_arg(scenario, topology, intensity, seed)
     pol = load_policy_arg(policy, sc.topology, Policy.min_delay())
-    m, measure, _, label = make_models(model, duration=duration, sim_seed=sim_seed, jobs=jobs)
+    m, measure, _, label = make_models(
+        model, duration=duration, sim_seed=sim_seed, jobs=jobs, threads=threads
+    )
     with summarised_warnings(), progress_callback("new links tried") as cb:
         rep = compare_placements(
             sc,

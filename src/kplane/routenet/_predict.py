@@ -38,21 +38,26 @@ OOD_POLICIES = ("warn", "raise", "ignore")
 _MAX_PATHS_PER_BATCH = 50_000
 
 
-def bundled_weights() -> Path:
+def bundled_weights(folder: str | Path | None = None) -> Path:
     """Path of the pretrained weights shipped in ``kplane/routenet/weights/``.
+
+    Parameters
+    ----------
+    folder : str or Path, optional
+        Look here instead of the package's ``weights`` folder.
 
     Raises
     ------
     NotFittedError
-        If this kplane ships no weights.
+        If no weights are there.
     """
-    folder = resources.files("kplane.routenet").joinpath("weights")
+    where: Any = resources.files("kplane.routenet").joinpath("weights") if folder is None else Path(folder)
     files = []
-    if folder.is_dir():
-        files = sorted((p for p in folder.iterdir() if p.name.endswith(".pt")), key=lambda p: p.name)
+    if where.is_dir():
+        files = sorted((p for p in where.iterdir() if p.name.endswith(".pt")), key=lambda p: p.name)
     if not files:
         raise NotFittedError(
-            "no pretrained RouteNet weights ship with this kplane yet; train a model with "
+            f"no pretrained RouteNet weights in {where}; train a model with "
             "`kplane routenet train --data DIR -o model.pt` and pass --model model.pt"
         )
     return Path(str(files[0]))
