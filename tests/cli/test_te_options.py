@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -39,7 +38,7 @@ OBJECTIVE_FLAGS = ["--objective", "--beta", "--form", "--aggregate", "--weightin
 
 def _flags(*path: str) -> list[str]:
     cmd = typer.main.get_command(app)
-    ctx = click.Context(cmd)
+    ctx = typer.Context(cmd)
     for name in path:
         cmd = cmd.get_command(ctx, name)  # type: ignore[attr-defined]
     return [p.opts[0] for p in cmd.params]
