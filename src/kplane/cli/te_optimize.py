@@ -128,10 +128,6 @@ def optimize_cmd(
         )
     else:
         opt, origin = load_policy(policy, m, obj.name, inst)
-        if finetune:
-            # torch.optim imports torch._dynamo on first use (about 1 s, once per process): a module
-            # import, like torch's own, so it happens before the timed solve.
-            import torch._dynamo  # noqa: F401
         sol = opt.solve(
             inst,
             obj,

@@ -151,37 +151,45 @@ def finetune_latents(
     """
     n_steps, rate = check_finetune(steps, lr)
     risk = TerminalObjective(objective, graph)
-    params = {k: v.detach().to(graph.dtype).clone().requires_grad_(True) for k, v in state.items()}
-    keys = sorted(params)
-
-    def value() -> torch.Tensor:
-        return risk(clip_allocation(decide(graph, space, params).x))
-
-    best = {k: v.detach().clone() for k, v in params.items()}
+    keys = sorted(state)
+    params = [state[k].detach().to(graph.dtype).clone().requires_grad_(True) for k in keys]
+    first = [torch.zeros_like(p) for p in params]
+    second = [torch.zeros_like(p) for p in params]
     history: list[float] = []
-    if n_steps == 0:
+    best, best_value, best_step = params, math.inf, 0
+    for step in range(n_steps + 1):
+        last = step == n_steps
+        with torch.set_grad_enabled(not last):
+            current = risk(clip_allocation(decide(graph, space, dict(zip(keys, params, strict=True))).x))
+        v = float(current.detach())
+        history.append(v)
+        if step == 0 or (math.isfinite(v) and v < best_value):
+            best_value, best_step = v, step
+            best = [p.detach().clone() for p in params]
+        if last:
+            break
+        grads = torch.autograd.grad(current, params)
+        rate_t = rate * (0.1 + 0.45 * (1.0 + math.cos(math.pi * step / max(1, n_steps))))
         with torch.no_grad():
-            v0 = float(value())
-        return FinetuneResult(best, v0, v0, 0, 0, rate, [v0])
-    opt = torch.optim.Adam([params[k] for k in keys], lr=rate)
-    best_value, best_step = math.inf, 0
-    with torch.enable_grad():
-        for step in range(n_steps + 1):
-            with torch.no_grad() if step == n_steps else torch.enable_grad():
-                current = value()
-            v = float(current.detach())
-            history.append(v)
-            if math.isfinite(v) and v < best_value:
-                best_value, best_step = v, step
-                best = {k: params[k].detach().clone() for k in keys}
-            if step == n_steps:
-                break
-            for group in opt.param_groups:
-                group["lr"] = rate * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * step / max(1, n_steps))))
-            opt.zero_grad(set_to_none=True)
-            current.backward()
-            opt.step()
-    return FinetuneResult(best, history[0], best_value, best_step, n_steps, rate, history)
+            for p, g, m1, m2 in zip(params, grads, first, second, strict=True):
+                _adam_update(p, g, m1, m2, rate_t, step + 1)
+    return FinetuneResult(dict(zip(keys, best, strict=True)), history[0], best_value, best_step, n_steps,
+                          rate, history)
+
+
+def _adam_update(
+    p: torch.Tensor, g: torch.Tensor, m1: torch.Tensor, m2: torch.Tensor, lr: float, t: int,
+    beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+) -> None:
+    """One Adam step on ``p`` in place (the arithmetic of ``torch.optim.Adam``'s defaults).
+
+    Written out because constructing any ``torch.optim`` optimizer imports ``torch._dynamo`` (about 1 s
+    on first use in a process), which would dominate a millisecond-scale inference call.
+    """
+    m1.mul_(beta1).add_(g, alpha=1.0 - beta1)
+    m2.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)
+    denom = (m2.sqrt() / math.sqrt(1.0 - beta2**t)).add_(eps)
+    p.addcdiv_(m1, denom, value=-lr / (1.0 - beta1**t))
 
 
 def final_allocation(
