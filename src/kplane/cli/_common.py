@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,10 +21,15 @@ from rich.progress import (
 
 from kplane.network._kpis import _jsonable
 
-__all__ = ["console", "err_console", "emit_json", "progress_bar"]
+__all__ = ["console", "emit_json", "err_console", "fmt_number", "progress_bar"]
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def fmt_number(x: float | None, scale: float = 1.0, digits: int = 4, missing: str = "-") -> str:
+    """``x × scale`` with ``digits`` significant digits for a table cell; ``missing`` for None/NaN/inf."""
+    return missing if x is None or not math.isfinite(x) else f"{x * scale:.{digits}g}"
 
 
 def emit_json(obj: Any) -> None:

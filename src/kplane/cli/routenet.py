@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import math
 import shlex
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 
 import typer
 
-from kplane.cli._common import console, emit_json, progress_bar
+from kplane.cli._common import console, emit_json, fmt_number, progress_bar
 from kplane.cli.bench import app as bench_app
 from kplane.errors import InvalidParameterError, UnsupportedError
 
@@ -73,10 +72,6 @@ def _parse_heads(heads: list[str] | None) -> tuple[tuple[str, ...], ...]:
             if h not in HEADS:
                 raise InvalidParameterError(f"--heads: unknown head {h!r}; valid: {', '.join(HEADS)}")
     return groups
-
-
-def _fmt(x: float | None, scale: float = 1.0, digits: int = 4) -> str:
-    return "-" if x is None or not math.isfinite(x) else f"{x * scale:.{digits}g}"
 
 
 # ---------------------------------------------------------------------------------------------- train
@@ -190,8 +185,8 @@ def _metrics_table(title: str, m: dict[str, Any]) -> Any:
     t = Table(title=f"{title} (MRE = mean relative error)")
     for col in ("delay MRE", "jitter MRE", "loss MRE (lossy paths)", "loss corr", "paths"):
         t.add_column(col, justify="right")
-    t.add_row(_fmt(m.get("mre_delay")), _fmt(m.get("mre_jitter")), _fmt(m.get("mre_loss")),
-              _fmt(m.get("corr_loss")), str(m.get("n_delay_paths", m.get("n_loss_paths", "-"))))
+    t.add_row(fmt_number(m.get("mre_delay")), fmt_number(m.get("mre_jitter")), fmt_number(m.get("mre_loss")),
+              fmt_number(m.get("corr_loss")), str(m.get("n_delay_paths", m.get("n_loss_paths", "-"))))
     return t
 
 
@@ -291,9 +286,9 @@ def _table_one(title: str, metrics: dict[str, Any]) -> Any:
         m = metrics.get(name)
         if m is None:
             continue
-        t.add_row(label, _fmt(m["delay_mre"]), _fmt(m["jitter_mre"]), _fmt(m["drops_mre"]),
-                  f"{m['delay_mape']:.2f}%", _fmt(m["delay_r2"]), _fmt(m["delay_pearson"]),
-                  _fmt(m["loss_corr"]))
+        t.add_row(label, fmt_number(m["delay_mre"]), fmt_number(m["jitter_mre"]), fmt_number(m["drops_mre"]),
+                  f"{m['delay_mape']:.2f}%", fmt_number(m["delay_r2"]), fmt_number(m["delay_pearson"]),
+                  fmt_number(m["loss_corr"]))
     return t
 
 

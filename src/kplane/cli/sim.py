@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from kplane.cli._common import console, emit_json, err_console, progress_bar
+from kplane.cli._common import console, emit_json, err_console, fmt_number, progress_bar
 from kplane.cli.bench import app as bench_app
 from kplane.errors import InvalidParameterError
 
@@ -54,12 +54,6 @@ def _simulate_with_bar(sc: Scenario, duration: float, warmup: float | None, seed
         return simulate(sc, duration=duration, warmup=warmup, seed=seed, progress=tick)
 
 
-def _fmt(x: float, scale: float = 1.0, digits: int = 4) -> str:
-    import math
-
-    return "-" if x is None or not math.isfinite(x) else f"{x * scale:.{digits}g}"
-
-
 def _paths_table(title: str, kpis: PathKPIs, limit: int, other: PathKPIs | None = None,
                  other_name: str = "") -> Any:
     from rich.table import Table
@@ -79,15 +73,15 @@ def _paths_table(title: str, kpis: PathKPIs, limit: int, other: PathKPIs | None 
     for i in range(min(limit, kpis.n_paths)):
         s, d = kpis.pairs[i]
         label = f"{names[s]}→{names[d]}" if names else f"{s}→{d}"
-        row = [label, _fmt(kpis.mean_delay[i], 1e3)]
+        row = [label, fmt_number(kpis.mean_delay[i], 1e3)]
         if other is not None:
-            row.append(_fmt(other.mean_delay[i], 1e3))
-        row.append(_fmt(kpis.jitter[i], 1e6))
+            row.append(fmt_number(other.mean_delay[i], 1e3))
+        row.append(fmt_number(kpis.jitter[i], 1e6))
         if other is not None:
-            row.append(_fmt(other.jitter[i], 1e6))
-        row.append(_fmt(kpis.loss_ratio[i], 1.0, 3))
+            row.append(fmt_number(other.jitter[i], 1e6))
+        row.append(fmt_number(kpis.loss_ratio[i], 1.0, 3))
         if other is not None:
-            row.append(_fmt(other.loss_ratio[i], 1.0, 3))
+            row.append(fmt_number(other.loss_ratio[i], 1.0, 3))
         t.add_row(*row)
     return t
 

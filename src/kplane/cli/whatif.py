@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from kplane.cli._common import console, emit_json, progress_bar
+from kplane.cli._common import console, emit_json, fmt_number, progress_bar
 from kplane.cli.bench import app as bench_app
 from kplane.errors import InvalidParameterError
 
@@ -152,9 +152,7 @@ def parse_baselines(text: str) -> tuple[str, ...]:
 
 
 def _fmt(x: float | None, digits: int = 4) -> str:
-    import math
-
-    return "–" if x is None or not math.isfinite(x) else f"{x:.{digits}g}"
+    return fmt_number(x, digits=digits, missing="–")
 
 
 @app.command("routing")
