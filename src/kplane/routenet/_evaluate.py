@@ -11,7 +11,8 @@ and loss ratio. :meth:`Evaluation.metrics` summarises them:
   paths with at least one drop. With the same packets offered, predicted drops = predicted loss ratio ×
   generated packets, so this is the relative error of the loss ratio on those paths;
 - ``*_r2`` (coefficient of determination) and ``*_pearson`` (Pearson ρ) of delay, jitter and loss
-  ratio; ``loss_corr`` is the Pearson ρ of loss ratios over all paths, zero-loss paths included.
+  ratio; ``loss_corr`` is the Pearson ρ of loss ratios over all paths, zero-loss paths included, and
+  ``loss_mae`` their mean absolute error (``loss_paths`` paths).
 
 :func:`plot_evaluation` draws Fig. 2 (CDF of the relative error of delay, jitter and drops, one line per
 model) and predicted-vs-true scatter plots, as PNG.
@@ -90,6 +91,9 @@ class Evaluation:
             p, t = self.predictions[model][name], self.truth[name]
             ok = np.isfinite(p) & np.isfinite(t)
             res[f"{kpi}_r2"], res[f"{kpi}_pearson"] = _r2_pearson(p[ok], t[ok])
+            if kpi == "loss":
+                res["loss_mae"] = float(np.mean(np.abs(p[ok] - t[ok]))) if ok.any() else float("nan")
+                res["loss_paths"] = int(ok.sum())
         res["loss_corr"] = res["loss_pearson"]
         return res
 

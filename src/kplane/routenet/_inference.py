@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from kplane.datasets import GraphBatch
+from kplane.routenet._evaluate import Evaluation
 from kplane.routenet._features import FeatureScaler, delay_reference
 from kplane.routenet._heads import DELAY_HEADS, LOSS_HEADS, head_predict
 from kplane.routenet._kernels import Workspace
@@ -69,41 +70,35 @@ def predict_batch(
 
 
 def kpi_metrics(pairs: Iterable[tuple[dict[str, Tensor], GraphBatch]]) -> dict[str, Any]:
-    """The paper's accuracy metrics over predictions and labelled batches.
+    """The paper's accuracy metrics over predictions and labelled batches (training's validation).
 
     Returns ``mre_delay``, ``mre_jitter`` (mean relative error |pred − true| / true over labelled
     paths), ``mre_loss`` (over paths with true loss ratio > 0), ``corr_loss`` (Pearson correlation of
-    loss ratios, zero-loss paths included), ``mae_loss`` and the path counts used.
+    loss ratios, zero-loss paths included), ``mae_loss`` and the path counts used — computed by
+    :class:`~kplane.routenet.Evaluation` (the metrics of ``kplane routenet evaluate``) under the
+    names of the training log and the model card.
     """
-    acc: dict[str, list[np.ndarray]] = {k: [] for k in ("d", "dt", "j", "jt", "l", "lt")}
-    for pred, b in pairs:
-        if "mean_delay" in pred:
-            m = b.delay_mask
-            acc["d"].append(pred["mean_delay"][m].numpy())
-            acc["dt"].append(b.mean_delay[m].numpy())
-            mj = b.jitter_mask & (b.jitter > 0)
-            acc["j"].append(pred["jitter"][mj].numpy())
-            acc["jt"].append(b.jitter[mj].numpy())
-        if "loss_ratio" in pred:
-            m = b.loss_mask & torch.isfinite(b.loss_ratio)
-            acc["l"].append(pred["loss_ratio"][m].numpy())
-            acc["lt"].append(b.loss_ratio[m].numpy())
-    cat = {k: np.concatenate(v) if v else np.zeros(0) for k, v in acc.items()}
-    out: dict[str, Any] = {}
-
-    def mre(p: np.ndarray, t: np.ndarray) -> float:
-        return float(np.mean(np.abs(p - t) / t)) if t.size else float("nan")
-
-    if cat["dt"].size:
-        out["mre_delay"] = mre(cat["d"], cat["dt"])
-        out["mre_jitter"] = mre(cat["j"], cat["jt"])
-        out["n_delay_paths"] = int(cat["dt"].size)
-    if cat["lt"].size:
-        pos = cat["lt"] > 0
-        out["mre_loss"] = mre(cat["l"][pos], cat["lt"][pos])
-        out["mae_loss"] = float(np.mean(np.abs(cat["l"] - cat["lt"])))
-        ok = cat["lt"].std() > 0 and cat["l"].std() > 0
-        out["corr_loss"] = float(np.corrcoef(cat["l"], cat["lt"])[0, 1]) if ok else float("nan")
-        out["n_loss_paths"] = int(cat["lt"].size)
-        out["n_lossy_paths"] = int(pos.sum())
-    return out
+    truth: dict[str, list[np.ndarray]] = {k: [] for k in ("mean_delay", "jitter", "loss_ratio")}
+    pred: dict[str, list[np.ndarray]] = {k: [] for k in truth}
+    heads = set()
+    n_samples = 0
+    for out, b in pairs:
+        n_samples += b.n_samples
+        nan = np.full(b.mean_delay.shape[0], np.nan)
+        heads |= set(out) & set(truth)
+        for k, mask in (("mean_delay", b.delay_mask), ("jitter", b.jitter_mask),
+                        ("loss_ratio", b.loss_mask & torch.isfinite(b.loss_ratio))):
+            truth[k].append(np.where(mask.numpy(), getattr(b, k).numpy(), np.nan))
+            pred[k].append(out[k].numpy() if k in out else nan)
+    labels = {k: np.concatenate(v) for k, v in truth.items()}
+    labels["dropped"] = np.full(labels["mean_delay"].size, np.nan)  # loss ratio > 0 marks a lossy path
+    predicted = {k: np.concatenate(v) for k, v in pred.items()}
+    ev = Evaluation(truth=labels, predictions={"model": predicted}, n_samples=n_samples)
+    m = ev.metrics()["model"]
+    res: dict[str, Any] = {}
+    if "mean_delay" in heads:
+        res.update(mre_delay=m["delay_mre"], mre_jitter=m["jitter_mre"], n_delay_paths=m["delay_paths"])
+    if "loss_ratio" in heads:
+        res.update(mre_loss=m["drops_mre"], mae_loss=m["loss_mae"], corr_loss=m["loss_corr"],
+                   n_loss_paths=m["loss_paths"], n_lossy_paths=m["drops_paths"])
+    return res
