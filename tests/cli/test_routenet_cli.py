@@ -195,6 +195,38 @@ def test_evaluate_plots_and_datanet_option(monkeypatch, capsys, trained, datanet
     assert code == 2 and "exactly one of --data" in err
 
 
+def test_calibrate_stores_the_corrections(monkeypatch, capsys, trained, datanet_dir, tmp_path) -> None:
+    model = tmp_path / "cal.pt"
+    model.write_bytes(trained.read_bytes())
+    args = ["routenet", "calibrate", "--model", str(model), "--data", str(datanet_dir)]
+    code, out, err = run_main(monkeypatch, capsys, *args, "--limit", "4", "--json")
+    assert code == 0, err
+    cal = json.loads(out)
+    assert cal["delay"] > 0 and cal["jitter"] > 0 and cal["fitted_on"]["samples"] == 4
+    assert cal["fitted_on"]["after"]["delay_mre"] <= cal["fitted_on"]["before"]["delay_mre"] + 1e-12
+    code, out, _ = run_main(monkeypatch, capsys, "routenet", "info", str(model))
+    assert code == 0 and "calibration: delay ×" in out
+    # evaluating on the same samples: the calibrated delay MRE is the one the fit reported
+    code, out, _ = run_main(monkeypatch, capsys, "routenet", "evaluate", "--datanet", str(datanet_dir),
+                            "--model", str(model), "--limit", "4", "--no-baseline", "--json")
+    assert json.loads(out)["delay_mre"] == pytest.approx(cal["fitted_on"]["after"]["delay_mre"], rel=1e-9)
+    code, _, err = run_main(monkeypatch, capsys, *args, "--limit", "0")
+    assert code == 2 and "--limit must be" in err
+
+
+def test_evaluate_noise_floor(monkeypatch, capsys, trained, datanet_dir) -> None:
+    args = ["routenet", "evaluate", "--datanet", str(datanet_dir), "--model", str(trained), "--limit", "3"]
+    code, out, err = run_main(monkeypatch, capsys, *args, "--noise-floor", "2", "--json")
+    assert code == 0, err
+    floor = json.loads(out)["noise_floor"]
+    # the labels are a formula, not a simulation: the simulator disagrees with them, but finitely
+    assert floor["samples"] == 2 and floor["paths"] == 2 * 20 and 0 < floor["delay_mre"] < 10
+    code, out, err = run_main(monkeypatch, capsys, *args, "--noise-floor", "1")
+    assert code == 0 and "simulator, other seed" in out
+    code, _, err = run_main(monkeypatch, capsys, *args, "--noise-floor", "-1")
+    assert code == 2 and "--noise-floor must be" in err
+
+
 def test_predict_datanet_json(monkeypatch, capsys, trained, datanet_dir) -> None:
     code, out, _ = run_main(
         monkeypatch,

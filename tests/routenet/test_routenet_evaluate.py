@@ -100,3 +100,39 @@ def test_other_paths_are_refused(data) -> None:
 
     with pytest.raises(InvalidParameterError, match="other paths than the labels"):
         evaluate_models({"wrong": Wrong()}, data)
+
+
+def _simulated_samples(sim_seed_recorded: int):
+    from kplane.datasets import DatasetSample
+    from kplane.sim import simulate
+
+    out = []
+    for k in range(2):
+        sc = _scenario(k)
+        kpis = simulate(sc, duration=400.0, warmup=20.0, seed=5 + k).kpis
+        meta = {"duration": 400.0, "warmup": 20.0, "sim_seed": sim_seed_recorded + k}
+        out.append(DatasetSample(sc, kpis, metadata=meta))
+    return out
+
+
+def test_noise_floor_resimulates_with_the_recorded_settings() -> None:
+    from kplane.routenet import noise_floor
+
+    # recorded seed 4 (+k): offset 1 gives the labels' own seeds 5 (+k) — the same run, zero error
+    same = noise_floor(_simulated_samples(4), limit=5).metrics()["simulator"]
+    assert same["delay_mre"] == 0.0 and same["jitter_mre"] == 0.0
+    ev = noise_floor(_simulated_samples(5), limit=5)
+    m = ev.metrics()
+    assert ev.n_samples == 2 and m["paths"] == 8
+    assert 0.0 < m["simulator"]["delay_mre"] < 0.3
+
+
+def test_noise_floor_rejects_bad_input(data) -> None:
+    from kplane.routenet import noise_floor
+
+    with pytest.raises(InvalidParameterError, match="records no simulated time"):
+        noise_floor(data, limit=1)
+    with pytest.raises(InvalidParameterError, match="seed_offset"):
+        noise_floor(_simulated_samples(0), limit=1, seed_offset=0)
+    with pytest.raises(InvalidParameterError, match="limit"):
+        noise_floor(_simulated_samples(0), limit=0)

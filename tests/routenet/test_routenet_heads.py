@@ -24,6 +24,8 @@ from kplane.routenet import (
     make_targets,
     normal_nll,
     normal_params,
+    variance_nll,
+    variance_params,
 )
 
 T = torch.float64
@@ -106,9 +108,9 @@ def test_head_losses_on_a_batch(labelled) -> None:
     scaler = FeatureScaler(FEATURE_SETS["scale_free"]).fit([batch])
     t = make_targets(batch, scaler)
     p = batch.n_paths
-    for head, width in (("normal", 2), ("gamma", 2), ("binomial", 1)):
+    for head, width in (("normal", 2), ("gamma", 2), ("jitter", 1), ("binomial", 1)):
         raw = torch.zeros(p, width, requires_grad=True)
-        for weighting in ("packets", "uniform"):
+        for weighting in ("packets", "uniform", "relative"):
             loss = head_loss(head, raw, t, weighting)
             assert loss.ndim == 0 and torch.isfinite(loss)
         loss.backward()
@@ -132,3 +134,43 @@ def test_unknown_head_and_weighting(labelled) -> None:
         head_loss("poisson", torch.zeros(batch.n_paths, 1), t)
     with pytest.raises(InvalidParameterError, match="unknown loss weighting"):
         head_loss("normal", torch.zeros(batch.n_paths, 2), t, "cubic")
+
+
+def test_variance_nll_is_minimised_by_the_sample_variance() -> None:
+    var = torch.tensor([0.3, 2e-4, 7.0], dtype=T)
+    v = torch.exp(torch.linspace(-12, 4, 4001, dtype=T))[:, None].expand(-1, 3)
+    best = v[variance_nll(v, var.expand_as(v)).argmin(dim=0), torch.arange(3)]
+    assert best.tolist() == pytest.approx(var.tolist(), rel=5e-3)
+    assert float(variance_params(torch.zeros(1, 1, dtype=T))[0]) == pytest.approx(1.0)
+
+
+def test_jitter_head_reports_the_jitter_in_seconds_squared() -> None:
+    scale = torch.tensor([0.1, 0.2], dtype=T)
+    out = head_predict("jitter", torch.zeros(2, 1, dtype=T), scale, torch.zeros(2, dtype=T), 3.0, 2.0)
+    assert out["jitter"].tolist() == pytest.approx([0.3**2, 0.6**2], rel=1e-9)  # v = 1 in (scale·m)²
+
+
+def test_relative_binomial_weighs_small_and_large_loss_alike(labelled) -> None:
+    batch = collate(labelled(3, intensity=3.0))
+    t = make_targets(batch, FeatureScaler(FEATURE_SETS["scale_free"]).fit([batch]))
+    total = (batch.dropped + batch.delivered).to(T)
+    frac = (batch.dropped / total).to(T)
+    exact = torch.logit(frac.clamp(1e-300, 1 - 1e-12))
+    assert head_loss("binomial", exact[:, None], t, "relative").item() < 1e-9  # the observed ratios
+    # 10% more drops on the paths with >= 100 drops: about half the squared relative error each, over
+    # 1 - f (binomial variance) and 1.05 (the predicted drops in the denominator), whatever the ratio
+    big = batch.dropped >= 100
+    assert big.sum() >= 3 and float(frac[big].max() / frac[big].min()) > 10
+    over = torch.where(big, torch.logit((1.1 * frac).clamp(1e-300, 1 - 1e-12)), exact)[:, None]
+    n_paths = int((t.loss_mask & torch.isfinite(total) & (total > 0)).sum())
+    per_path = head_loss("binomial", over, t, "relative").item() * n_paths / int(big.sum())
+    assert per_path == pytest.approx(float((0.005 / 1.05 / (1 - frac[big])).mean()), rel=0.1)
+
+
+def test_jitter_head_needs_a_delay_head() -> None:
+    from kplane.routenet import RouteNetMultiHead
+
+    with pytest.raises(InvalidParameterError, match="jitter head needs a delay head"):
+        RouteNetMultiHead(heads=[["jitter", "binomial"]], path_features=4, link_features=4)
+    net = RouteNetMultiHead(heads=[["gamma", "jitter"]], path_features=4, link_features=4)
+    assert net.heads == ("gamma", "jitter")

@@ -15,8 +15,8 @@ import typer
 
 from kplane.cli._common import console, emit_json, err_console, fmt_number
 from kplane.cli.routenet import open_dataset
-from kplane.cli.sim import PAPER_SAMPLE_TIME
 from kplane.errors import InvalidParameterError
+from kplane.network import PAPER_SAMPLE_TIME
 
 if TYPE_CHECKING:
     from kplane.network import PathKPIs, Scenario

@@ -93,6 +93,10 @@ def train_cmd(
         50_000, "--lr-decay-steps", help="Steps between learning-rate decays (public code: 50,000)."
     ),
     patience: int = typer.Option(10, "--patience", help="Validations without improvement before stopping."),
+    weighting: str = typer.Option(
+        "packets", "--weighting", help="Per-path NLL weights: packets (paper), uniform, or relative "
+        "(scale-free drop-count loss; see kplane.routenet._heads)."
+    ),
     eval_every: int = typer.Option(0, "--eval-every", help="Validate every N steps (0 = every epoch)."),
     features: str = typer.Option("scale_free", "--features", help="Feature set: scale_free or paper."),
     heads: list[str] | None = typer.Option(
@@ -142,7 +146,7 @@ def train_cmd(
         heads=_parse_heads(heads), features=features, path_dim=path_dim, link_dim=link_dim,
         iterations=iterations, readout_units=readout_units, dropout=dropout, epochs=epochs,
         max_steps=max_steps, batch_size=batch_size, lr=lr, lr_decay=lr_decay, lr_decay_steps=lr_decay_steps,
-        patience=patience, eval_every=eval_every,
+        patience=patience, eval_every=eval_every, weighting=weighting,
         seed=seed, num_threads=threads,
     )
     info = dataset_fingerprint(data)
@@ -209,6 +213,10 @@ def evaluate_cmd(
     record: str | None = typer.Option(
         None, "--record", help="Store the metrics in the model file's card under this name (e.g. test)."
     ),
+    noise: int = typer.Option(
+        0, "--noise-floor", help="Also simulate the first N samples again with another seed and score "
+        "that run like a model: the labels' own noise, which no model can be expected to beat."
+    ),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
@@ -234,18 +242,11 @@ def evaluate_cmd(
         from kplane.queueing import MM1bModel
 
         models["queueing"] = MM1bModel()
-    ds = open_dataset(source)
-    if split is not None:
-        from kplane.datasets import split_dataset
-
-        names = ("train", "validation", "test")
-        if split not in names:
-            raise InvalidParameterError(f"--split must be one of {', '.join(names)}, got {split!r}")
-        if getattr(ds, "format", None) != "kplane":
-            raise InvalidParameterError("--split needs a kplane dataset (datanet data has no split labels)")
-        ds = getattr(split_dataset(ds, by="label"), split)
+    ds = _select_split(open_dataset(source), split)
     if limit is not None and limit < 1:
         raise InvalidParameterError(f"--limit must be >= 1, got {limit}")
+    if noise < 0:
+        raise InvalidParameterError(f"--noise-floor must be >= 0 samples, got {noise}")
     with progress_bar(transient=True) as bar:
         task = bar.add_task("evaluating", total=None, rate="")
         ev = evaluate_models(models, ds, limit=limit,
@@ -253,11 +254,22 @@ def evaluate_cmd(
     metrics = ev.metrics()
     # the paper's Table I keys at the top level for RouteNet, and the same under "queueing"
     result: dict[str, Any] = {**metrics["routenet"], "samples": metrics["samples"], "paths": metrics["paths"],
-                              "model": model_path, "data": str(source)}
+                              "model": model_path, "data": str(source),
+                              "calibrated": models["routenet"].calibration_ is not None}
     if baseline:
         result["queueing"] = metrics["queueing"]
     if split is not None:
         result["split"] = split
+    if noise > 0:
+        from kplane.routenet._evaluate import noise_floor
+
+        with progress_bar(transient=True) as bar:
+            task = bar.add_task("simulating again", total=None, rate="")
+            floor = noise_floor(ds, limit=min(noise, ev.n_samples), n_jobs=threads or 1,
+                                progress=lambda done, total: bar.update(task, completed=done, total=total))
+        fm = floor.metrics()
+        result["noise_floor"] = {**fm["simulator"], "samples": fm["samples"], "paths": fm["paths"]}
+        metrics["simulator"] = result["noise_floor"]
     if plots is not None:
         written = plot_evaluation(ev, plots, title=f"{source.name}: {ev.n_samples} samples")
         result["plots"] = [str(p) for p in written]
@@ -271,8 +283,73 @@ def evaluate_cmd(
         emit_json(result)
         return
     console.print(_table_one(f"{source} ({ev.n_samples} samples, {metrics['paths']:,} paths)", metrics))
+    if noise > 0:
+        n_floor = result["noise_floor"]["samples"]
+        console.print(f"simulator, other seed: the labels' noise on the first {n_floor} samples")
     for p in result.get("plots", []):
         console.print(f"wrote {p}")
+
+
+def _select_split(ds: Any, split: str | None) -> Any:
+    """One split of a kplane dataset (``None``: all of ``ds``)."""
+    if split is None:
+        return ds
+    from kplane.datasets import split_dataset
+
+    names = ("train", "validation", "test")
+    if split not in names:
+        raise InvalidParameterError(f"--split must be one of {', '.join(names)}, got {split!r}")
+    if getattr(ds, "format", None) != "kplane":
+        raise InvalidParameterError("--split needs a kplane dataset (datanet data has no split labels)")
+    return getattr(split_dataset(ds, by="label"), split)
+
+
+@app.command("calibrate")
+def calibrate_cmd(
+    model_path: Path = typer.Option(..., "--model", help="Model file to calibrate (rewritten in place)."),
+    data: Path = typer.Option(..., "--data", help="Labelled data the model was not trained on."),
+    split: str | None = typer.Option(
+        "validation", "--split", help="kplane datasets: the split to fit on (default validation; "
+        "'all' for every sample, e.g. a separate validation dataset)."
+    ),
+    limit: int | None = typer.Option(None, "--limit", help="Use only the first N samples."),
+    threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads."),
+    json_out: bool = typer.Option(False, "--json", help="Print the calibration as JSON."),
+) -> None:
+    """Fit per-KPI corrections of the point predictions on held-out data and store them in the model.
+
+    A delay and a jitter factor and a loss-logit shift, each the minimiser of that KPI's mean relative
+    error on the data (see kplane.routenet.fit_calibration): they remove the systematic offset that the
+    readout's training-time dropout leaves in the deterministic prediction.
+    """
+    from kplane.routenet import RouteNetModel, fit_calibration, load_checkpoint, save_checkpoint
+
+    if limit is not None and limit < 1:
+        raise InvalidParameterError(f"--limit must be >= 1, got {limit}")
+    ds = open_dataset(data)
+    if split == "all" or getattr(ds, "format", None) != "kplane":
+        split = None
+    ds = _select_split(ds, split)
+    model = RouteNetModel.load(model_path, ood="ignore", num_threads=threads)
+    with progress_bar(transient=True) as bar:
+        task = bar.add_task("calibrating", total=None, rate="")
+        cal = fit_calibration(model, ds, limit=limit,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    record = cal.to_dict()
+    record["fitted_on"].update(data=str(data), split=split or "all")
+    payload = load_checkpoint(model_path)
+    payload["calibration"] = record
+    save_checkpoint(model_path, payload)
+    if json_out:
+        emit_json(record)
+        return
+    f = record["fitted_on"]
+    console.print(f"calibrated {model_path} on {data} ({split or 'all'}: {f['samples']} samples, "
+                  f"{f['paths']:,} paths): delay ×{cal.delay:.4f}, jitter ×{cal.jitter:.4f}, "
+                  f"loss logit {cal.loss_logit:+.3f}")
+    for kpi in ("delay", "jitter", "drops"):
+        before, after = f["before"][f"{kpi}_mre"], f["after"][f"{kpi}_mre"]
+        console.print(f"  {kpi} MRE {fmt_number(before)} → {fmt_number(after)}")
 
 
 def _table_one(title: str, metrics: dict[str, Any]) -> Any:
@@ -282,7 +359,8 @@ def _table_one(title: str, metrics: dict[str, Any]) -> Any:
     t.add_column("model", no_wrap=True)
     for col in ("delay MRE", "jitter MRE", "drops MRE", "delay MAPE", "delay R²", "delay ρ", "loss corr"):
         t.add_column(col, justify="right")
-    for name, label in (("routenet", "RouteNet"), ("queueing", "M/M/1/b")):
+    rows = (("routenet", "RouteNet"), ("queueing", "M/M/1/b"), ("simulator", "simulator, other seed"))
+    for name, label in rows:
         m = metrics.get(name)
         if m is None:
             continue
@@ -316,6 +394,12 @@ def info_cmd(
                       f"(manifest sha256 {str(ds.get('manifest_hash', '?'))[:16]}…)")
         if tr.get("command"):
             console.print(f"command: {tr['command']}", highlight=False, soft_wrap=True)
+    cal = card.get("calibration")
+    if cal:
+        f = cal.get("fitted_on", {})
+        console.print(f"calibration: delay ×{cal['delay']:.4f}, jitter ×{cal['jitter']:.4f}, loss logit "
+                      f"{cal['loss_logit']:+.3f} (fitted on {f.get('data', '?')}, {f.get('split', '?')}, "
+                      f"{f.get('samples', '?')} samples)")
     for name, metrics in card.get("metrics", {}).items():
         if name == "validation":
             console.print(_metrics_table("validation", metrics))

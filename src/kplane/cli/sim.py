@@ -10,13 +10,13 @@ import typer
 from kplane.cli._common import console, emit_json, err_console, fmt_number, progress_bar
 from kplane.cli.bench import app as bench_app
 from kplane.errors import InvalidParameterError
+from kplane.network import PAPER_SAMPLE_TIME
 
 if TYPE_CHECKING:
     from kplane.network import PathKPIs, Scenario
 
 app = typer.Typer(help="Packet-level simulation (ground truth).", no_args_is_help=True)
 
-PAPER_SAMPLE_TIME = 16_000.0
 """Simulated time of one RouteNet-paper sample (time units read as seconds)."""
 
 

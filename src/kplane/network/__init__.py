@@ -9,7 +9,7 @@
 - :class:`PerformanceModel` — ``predict(scenarios) -> list[PathKPIs]``.
 """
 
-from kplane.network._kpis import PERCENTILE_LEVELS, PathKPIs
+from kplane.network._kpis import PAPER_SAMPLE_TIME, PERCENTILE_LEVELS, PathKPIs
 from kplane.network._performance import PerformanceModel
 from kplane.network._routing import Routing
 from kplane.network._scenario import Scenario
@@ -19,6 +19,7 @@ from kplane.network._traffic import ARRIVAL_PROCESSES, PacketSizeDistribution, T
 __all__ = [
     "ARRIVAL_PROCESSES",
     "DEFAULT_QUEUE_SIZE",
+    "PAPER_SAMPLE_TIME",
     "PERCENTILE_LEVELS",
     "PacketSizeDistribution",
     "PathKPIs",

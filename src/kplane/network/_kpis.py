@@ -13,10 +13,13 @@ from numpy.typing import ArrayLike, NDArray
 from kplane.errors import InvalidScenarioError
 from kplane.network._checks import FrozenState, frozen_array
 
-__all__ = ["PERCENTILE_LEVELS", "PathKPIs"]
+__all__ = ["PAPER_SAMPLE_TIME", "PERCENTILE_LEVELS", "PathKPIs"]
 
 PERCENTILE_LEVELS: tuple[int, ...] = (10, 20, 50, 80, 90)
 """Delay percentiles reported per path (as in the public RouteNet datasets)."""
+
+PAPER_SAMPLE_TIME: float = 16_000.0
+"""Simulated seconds per sample of the public RouteNet datasets; kplane's default label duration."""
 
 _OPTIONAL = ("mean_log_delay", "delivered", "dropped", "mean_delay_ci", "offered_rate")
 

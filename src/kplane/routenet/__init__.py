@@ -10,13 +10,14 @@
   ``save``, ``load``.
 """
 
+from kplane.routenet._calibrate import Calibration, fit_calibration
 from kplane.routenet._checkpoint import (
     CHECKPOINT_SCHEMA,
     CHECKPOINT_SCHEMA_VERSION,
     load_checkpoint,
     save_checkpoint,
 )
-from kplane.routenet._evaluate import KPI_NAMES, Evaluation, evaluate_models, plot_evaluation
+from kplane.routenet._evaluate import KPI_NAMES, Evaluation, evaluate_models, noise_floor, plot_evaluation
 from kplane.routenet._features import (
     FEATURE_SETS,
     LINK_FEATURES,
@@ -31,6 +32,7 @@ from kplane.routenet._heads import (
     DELAY_HEADS,
     HEAD_OUTPUTS,
     HEADS,
+    JITTER_HEADS,
     LOSS_HEADS,
     SIGMA_INIT,
     binomial_nll,
@@ -41,6 +43,8 @@ from kplane.routenet._heads import (
     make_targets,
     normal_nll,
     normal_params,
+    variance_nll,
+    variance_params,
 )
 from kplane.routenet._inference import kpi_metrics, predict_batch
 from kplane.routenet._model import RouteNet, RouteNetMultiHead, RoutingPlan
@@ -50,8 +54,11 @@ from kplane.routenet._train import as_sample, train_network
 
 __all__ = [
     "KPI_NAMES",
+    "Calibration",
     "Evaluation",
+    "fit_calibration",
     "evaluate_models",
+    "noise_floor",
     "plot_evaluation",
     "CHECKPOINT_SCHEMA",
     "CHECKPOINT_SCHEMA_VERSION",
@@ -59,6 +66,7 @@ __all__ = [
     "DELAY_HEADS",
     "FEATURE_SETS",
     "HEADS",
+    "JITTER_HEADS",
     "HEAD_OUTPUTS",
     "LINK_FEATURES",
     "LOSS_HEADS",
@@ -87,6 +95,8 @@ __all__ = [
     "make_targets",
     "normal_nll",
     "normal_params",
+    "variance_nll",
+    "variance_params",
     "predict_batch",
     "raw_features",
     "save_checkpoint",

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from kplane.datasets import collate
-from kplane.network import PathKPIs, Scenario
+from kplane.network import PAPER_SAMPLE_TIME, PathKPIs, Scenario
 from kplane.routenet._features import FEATURE_SETS, FeatureScaler
 from kplane.routenet._model import RouteNetMultiHead, RoutingPlan
 from kplane.routenet._predict import DEFAULT_HEADS, RouteNetModel
@@ -35,7 +35,6 @@ from kplane.routenet._train import _batch_loss
 
 __all__ = ["run_benchmark"]
 
-PAPER_SAMPLE_TIME = 16_000.0
 
 
 def _labelled(

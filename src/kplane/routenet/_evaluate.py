@@ -16,6 +16,9 @@ and loss ratio. :meth:`Evaluation.metrics` summarises them:
 
 :func:`plot_evaluation` draws Fig. 2 (CDF of the relative error of delay, jitter and drops, one line per
 model) and predicted-vs-true scatter plots, as PNG.
+
+:func:`noise_floor` simulates labelled samples again with another seed and scores that second run
+like a model: the error of the labels themselves, which no model can be expected to beat.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from numpy.typing import NDArray
 from kplane.errors import InvalidParameterError
 from kplane.network import PathKPIs, PerformanceModel, Scenario
 
-__all__ = ["KPI_NAMES", "Evaluation", "evaluate_models", "plot_evaluation"]
+__all__ = ["KPI_NAMES", "Evaluation", "evaluate_models", "noise_floor", "plot_evaluation"]
 
 KPI_NAMES = ("delay", "jitter", "drops")
 _FIELDS = ("mean_delay", "jitter", "loss_ratio")
@@ -165,6 +168,75 @@ def evaluate_models(
     return Evaluation(
         truth={k: np.concatenate(v) for k, v in truth.items()},
         predictions={m: {k: np.concatenate(v) for k, v in d.items()} for m, d in preds.items()},
+        n_samples=n,
+    )
+
+
+def noise_floor(
+    data: Sequence[Any],
+    *,
+    limit: int,
+    seed_offset: int = 1,
+    n_jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Evaluation:
+    """Score a second simulation of each sample, with another seed, against its labels.
+
+    Each of the first ``limit`` samples is simulated again for its recorded time: kplane samples with
+    their ``duration``, ``warmup`` and ``sim_seed + seed_offset``; datanet samples for their
+    ``sim_time`` with the simulator's default warm-up and seed ``seed_offset + index``. The result is
+    an :class:`Evaluation` with one model, ``"simulator"``: its metrics are the label noise (for a
+    mean, the relative error of two independent estimates is about √2 times that of one).
+
+    Parameters
+    ----------
+    data : sequence
+        Labelled samples carrying ``metadata`` (kplane datasets, datanet folders).
+    limit : int
+        Samples to simulate again (the first ones), >= 1.
+    seed_offset : int
+        Added to each sample's simulation seed; must not be 0.
+    n_jobs : int
+        Simulator processes.
+    progress : callable, optional
+        Called with (samples done, total).
+    """
+    from kplane.sim import Simulator
+
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidParameterError(f"limit must be an integer >= 1, got {limit!r}")
+    if isinstance(seed_offset, bool) or not isinstance(seed_offset, int) or seed_offset == 0:
+        raise InvalidParameterError(f"seed_offset must be a non-zero integer, got {seed_offset!r}")
+    n = min(limit, len(data))
+    groups: dict[tuple[float, float | None], list[tuple[int, Any]]] = {}
+    for i in range(n):
+        item = data[i]
+        meta = getattr(item, "metadata", None) or {}
+        if "duration" in meta and "warmup" in meta:
+            key: tuple[float, float | None] = (float(meta["duration"]), float(meta["warmup"]))
+            seed = int(meta.get("sim_seed", i)) + seed_offset
+        elif "sim_time" in meta:
+            key, seed = (float(meta["sim_time"]), None), i + seed_offset
+        else:
+            raise InvalidParameterError(
+                f"sample {i} records no simulated time (metadata 'duration'/'warmup' or 'sim_time'); "
+                "the noise floor needs samples from a kplane dataset or a datanet folder"
+            )
+        groups.setdefault(key, []).append((abs(seed) % 2**63, item))
+    parts: list[Evaluation] = []
+    done = 0
+    for (duration, warmup), members in groups.items():
+        seeds = [s for s, _ in members]
+        sim = Simulator(duration=duration, warmup=warmup, seed=seeds, n_jobs=n_jobs)
+        ev = evaluate_models({"simulator": sim}, [it for _, it in members], chunk=len(members))
+        parts.append(ev)
+        done += len(members)
+        if progress is not None:
+            progress(done, n)
+    return Evaluation(
+        truth={k: np.concatenate([e.truth[k] for e in parts]) for k in parts[0].truth},
+        predictions={"simulator": {k: np.concatenate([e.predictions["simulator"][k] for e in parts])
+                                   for k in _FIELDS}},
         n_samples=n,
     )
 

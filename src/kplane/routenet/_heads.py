@@ -12,16 +12,35 @@ Per path ``i`` with ``n_i`` delivered and ``l_i`` dropped packets, sample mean d
     :math:`W_i \sim \mathrm{Gamma}(\alpha_i, \beta_i)` (rate β), both softplus-positive;
     :math:`\ell = n_i\,[\log\Gamma(\alpha_i) + \beta_i \bar w_i + (1 - \alpha_i)\overline{\log w}_i
     - \alpha_i \log\beta_i]`; mean α/β, variance α/β².
+``"jitter"`` (a variance head, used next to a delay head)
+    :math:`v_i = \mathrm{softplus}(\hat y_i + c) + 10^{-12}`, the delay variance, with the Normal
+    likelihood of the delays' deviations from their sample mean:
+    :math:`\ell = n_i\,[s^2(w_i)/(2 v_i) + \tfrac12 \log v_i]`, whose optimum is :math:`v_i = s^2(w_i)`,
+    the jitter label itself — unlike a Normal head's :math:`\sigma^2`, which also absorbs the error of
+    its own mean, and a Gamma head's :math:`\alpha/\beta^2`, the variance of a likelihood (not moment) fit.
 ``"binomial"`` (paper eq. 5–6)
     :math:`L_i \sim \mathrm{Binomial}(n_i + l_i, p_i)`, :math:`p_i = \mathrm{sigmoid}(\hat y_i)`;
     :math:`\ell = -[l_i \log p_i + n_i \log(1 - p_i)]`.
 
 Delays enter the heads dimensionless: ``y = (delay − offset) / scale`` per path (see
 :func:`~kplane.routenet.delay_reference`), then the Normal head works on ``(y − m) / s`` and the Gamma
-head on ``y / m`` with ``m``, ``s`` the training mean and std of ``y``. Each head's batch loss is the
+head on ``y / m`` with ``m``, ``s`` the training mean and std of ``y``; the jitter head's variance is in
+units of ``(scale · m)²``. Each head's batch loss is the
 packet-weighted mean of its per-packet NLL (``weighting="packets"``, the paper's weighting by ``n``
 with the sum divided by the batch's packet count instead of 1e6, so that it does not depend on the
-simulated time) or the plain per-path mean (``weighting="uniform"``).
+simulated time) or the plain per-path mean (``weighting="uniform"``). ``weighting="relative"``
+weights the delay heads by packets and makes the Binomial loss scale-free: per path, the excess NLL over
+its minimum (half the binomial deviance, ``(n + l)·KL(f ‖ p)`` with ``f = l / (n + l)``) divided by
+``1 + (l + (n + l) p) / 2``, averaged over paths. Near the fit this is about half the squared
+relative error of the drop count on every path (over 1 − f), whatever its loss ratio, so that paths
+with 10 drops in 10⁵ packets weigh as much as paths with 10⁴; a path with no drop costs about its
+predicted drop count.
+
+The jitter a model reports comes from its jitter head if it has one; else, when it has both a Gamma
+and a Normal head, from the Normal head (the Gamma head reports the mean delay): the Normal
+likelihood's optimum ``σ² = s²(w) + (w̄ − μ)²`` is a second moment, whereas the Gamma fit of
+``(w̄, \overline{\log w})`` does not match the variance of delays that are not Gamma-distributed
+(queueing delays have an atom at zero waiting).
 """
 
 from __future__ import annotations
@@ -40,6 +59,7 @@ __all__ = [
     "DELAY_HEADS",
     "HEADS",
     "HEAD_OUTPUTS",
+    "JITTER_HEADS",
     "HeadTargets",
     "LOSS_HEADS",
     "SIGMA_INIT",
@@ -52,21 +72,25 @@ __all__ = [
     "make_targets",
     "normal_nll",
     "normal_params",
+    "variance_nll",
+    "variance_params",
 ]
 
 Tensor = torch.Tensor
 
-HEAD_OUTPUTS: dict[str, int] = {"normal": 2, "gamma": 2, "binomial": 1}
+HEAD_OUTPUTS: dict[str, int] = {"normal": 2, "gamma": 2, "jitter": 1, "binomial": 1}
 """Raw outputs each head reads from the network."""
 HEADS = tuple(HEAD_OUTPUTS)
 DELAY_HEADS = ("normal", "gamma")
+JITTER_HEADS = ("jitter",)
 LOSS_HEADS = ("binomial",)
-WEIGHTINGS = ("packets", "uniform")
+WEIGHTINGS = ("packets", "uniform", "relative")
 
 SIGMA_INIT = 0.098
 """Initial σ of the Normal head (the public RouteNet code's value)."""
 _SIGMA_SHIFT = math.log(math.expm1(SIGMA_INIT))
 _GAMMA_SHIFT = math.log(math.expm1(2.0))  # α and β start near 2: mean 1, the scale of y / m
+_VAR_SHIFT = math.log(math.expm1(1.0))  # the jitter head's variance starts near 1 (units (scale·m)²)
 
 
 def normal_params(raw: Tensor) -> tuple[Tensor, Tensor]:
@@ -77,6 +101,16 @@ def normal_params(raw: Tensor) -> tuple[Tensor, Tensor]:
 def gamma_params(raw: Tensor) -> tuple[Tensor, Tensor]:
     """``(alpha, beta)`` (shape, rate) from raw outputs of shape (P, 2)."""
     return F.softplus(raw[:, 0] + _GAMMA_SHIFT) + 1e-6, F.softplus(raw[:, 1] + _GAMMA_SHIFT) + 1e-6
+
+
+def variance_params(raw: Tensor) -> Tensor:
+    """Variance ``v`` of the jitter head from raw outputs of shape (P, 1)."""
+    return F.softplus(raw[:, 0] + _VAR_SHIFT) + 1e-12
+
+
+def variance_nll(v: Tensor, var: Tensor, n: Tensor | float = 1.0) -> Tensor:
+    """Normal NLL of deviations (sample variance ``var``) from their own mean: ``n [var/(2v) + ½ log v]``."""
+    return n * (var / (2 * v) + 0.5 * torch.log(v))
 
 
 def normal_nll(mu: Tensor, sigma: Tensor, mean: Tensor, var: Tensor, n: Tensor | float = 1.0) -> Tensor:
@@ -152,9 +186,19 @@ def _weighted_mean(nll: Tensor, counts: Tensor, mask: Tensor, weighting: str) ->
     if not bool(mask.any()):
         return nll.sum() * 0.0
     nll, counts = nll[mask], counts[mask]
-    if weighting == "packets" and bool(torch.isfinite(counts).all()) and float(counts.sum()) > 0:
+    by_packets = weighting in ("packets", "relative")
+    if by_packets and bool(torch.isfinite(counts).all()) and float(counts.sum()) > 0:
         return (counts * nll).sum() / counts.sum()
     return nll.mean()
+
+
+def _relative_binomial(nll: Tensor, logit: Tensor, frac: Tensor, total: Tensor, mask: Tensor) -> Tensor:
+    """Binomial excess NLL per path divided by ``1 + (observed + predicted drops) / 2``, path mean."""
+    nll, logit, frac, total = nll[mask], logit[mask], frac[mask], total[mask]
+    entropy = -(torch.xlogy(frac, frac) + torch.xlogy(1.0 - frac, 1.0 - frac))
+    excess = total * (nll - entropy).clamp(min=0.0)
+    drops = (frac * total + total * torch.sigmoid(logit).detach()) / 2
+    return (excess / (1.0 + drops)).mean()
 
 
 def head_loss(head: str, raw: Tensor, t: HeadTargets, weighting: str = "packets") -> Tensor:
@@ -176,6 +220,11 @@ def head_loss(head: str, raw: Tensor, t: HeadTargets, weighting: str = "packets"
         zlog = torch.where(mask, t.y_mean_log - math.log(t.delay_mean), 0.0)
         nll = gamma_nll(alpha, beta, z, zlog)
         return _weighted_mean(nll, t.delivered, mask, weighting)
+    if head == "jitter":
+        v = variance_params(raw)
+        mask = t.jitter_mask & t.delay_mask & (t.y_var > 0)
+        nll = variance_nll(v, torch.where(mask, t.y_var / t.delay_mean**2, 1.0))
+        return _weighted_mean(nll, t.delivered, mask, weighting)
     if head == "binomial":
         logit = raw[:, 0]
         total = t.delivered + t.dropped
@@ -183,6 +232,8 @@ def head_loss(head: str, raw: Tensor, t: HeadTargets, weighting: str = "packets"
         frac = torch.where(counts_ok, t.dropped / torch.where(counts_ok, total, 1.0), t.loss_ratio)
         frac = torch.where(t.loss_mask, frac, 0.0)
         nll = binomial_nll(logit, frac, 1.0 - frac)
+        if weighting == "relative" and bool((t.loss_mask & counts_ok).any()):
+            return _relative_binomial(nll, logit, frac, total, t.loss_mask & counts_ok)
         return _weighted_mean(nll, total, t.loss_mask, weighting)
     raise InvalidParameterError(f"unknown head {head!r}; valid: {list(HEADS)}")
 
@@ -203,6 +254,8 @@ def head_predict(
         alpha, beta = gamma_params(raw)
         unit = scale * delay_mean
         return {"mean_delay": offset + unit * alpha / beta, "jitter": unit**2 * alpha / beta**2}
+    if head == "jitter":
+        return {"jitter": (scale * delay_mean) ** 2 * variance_params(raw)}
     if head == "binomial":
         return {"loss_ratio": torch.sigmoid(raw[:, 0])}
     raise InvalidParameterError(f"unknown head {head!r}; valid: {list(HEADS)}")

@@ -11,7 +11,7 @@ import torch
 from kplane.datasets import GraphBatch
 from kplane.routenet._evaluate import Evaluation
 from kplane.routenet._features import FeatureScaler, delay_reference
-from kplane.routenet._heads import DELAY_HEADS, LOSS_HEADS, head_predict
+from kplane.routenet._heads import DELAY_HEADS, JITTER_HEADS, LOSS_HEADS, head_predict
 from kplane.routenet._kernels import Workspace
 from kplane.routenet._model import RouteNetMultiHead, RoutingPlan
 
@@ -27,7 +27,17 @@ def _si(
     for head in net.heads:
         if (head in DELAY_HEADS and "mean_delay" in out) or (head in LOSS_HEADS and "loss_ratio" in out):
             continue  # the first head of each kind reports
+        if head in JITTER_HEADS:
+            continue
         out.update(head_predict(head, raw[head], scale, offset, scaler.delay_mean_, scaler.delay_std_))
+    if "mean_delay" in out:
+        # the jitter: a jitter head's, else a Normal head's next to another delay head (σ² fits the
+        # second moment), else the delay head's own
+        for head in ("jitter", "normal"):
+            if head in raw:
+                out["jitter"] = head_predict(head, raw[head], scale, offset, scaler.delay_mean_,
+                                             scaler.delay_std_)["jitter"]
+                break
     return out
 
 

@@ -18,7 +18,7 @@ from torch import nn
 
 from kplane.datasets import GraphBatch
 from kplane.errors import InvalidParameterError
-from kplane.routenet._heads import HEAD_OUTPUTS, HEADS
+from kplane.routenet._heads import DELAY_HEADS, HEAD_OUTPUTS, HEADS
 from kplane.routenet._kernels import Workspace, dropout, gru, path_rnn_no_grad, readout_no_grad
 
 __all__ = ["RouteNet", "RouteNetMultiHead", "RoutingPlan"]
@@ -280,6 +280,10 @@ class RouteNetMultiHead(nn.Module):
                 raise InvalidParameterError(f"unknown head {h!r}; valid: {list(HEADS)}")
         if len(set(flat)) != len(flat):
             raise InvalidParameterError(f"each head may appear once, got {heads!r}")
+        if "jitter" in flat and not set(flat) & set(DELAY_HEADS):
+            raise InvalidParameterError(
+                f"the jitter head needs a delay head (normal or gamma) in the model, got {heads!r}"
+            )
         self.groups = groups
         self.hparams = dict(hparams)
         self.nets = nn.ModuleList(

@@ -22,8 +22,9 @@ from kplane.errors import (
     UnsupportedError,
 )
 from kplane.network import PathKPIs, Scenario
+from kplane.routenet._calibrate import Calibration
 from kplane.routenet._checkpoint import load_checkpoint, save_checkpoint
-from kplane.routenet._features import FeatureScaler, FeatureSpec
+from kplane.routenet._features import FeatureScaler, FeatureSpec, delay_reference
 from kplane.routenet._inference import predict_batch
 from kplane.routenet._model import RouteNetMultiHead
 from kplane.routenet._ood import out_of_range, unmodelled
@@ -104,11 +105,21 @@ class RouteNetModel:
     num_threads : int, optional
         Torch CPU threads during fit/predict (restored afterwards).
 
+    Attributes
+    ----------
+    network_, scaler_, card_
+        The trained networks, the feature scaler and the model card (set by :meth:`fit` / :meth:`load`).
+    calibration_ : Calibration or None
+        Post-hoc corrections of the point predictions (:func:`~kplane.routenet.fit_calibration`);
+        None after :meth:`fit`, stored in and restored from the checkpoint.
+
     Examples
     --------
     >>> model = RouteNetModel.load("model.pt")  # doctest: +SKIP
     >>> kpis = model.predict([scenario])  # doctest: +SKIP
     """
+
+    calibration_: Calibration | None = None
 
     def __init__(
         self,
@@ -207,6 +218,7 @@ class RouteNetModel:
             )
         self.network_ = res.net
         self.scaler_ = res.scaler
+        self.calibration_ = None
         self.card_: dict[str, Any] = {
             "heads": [list(g) for g in res.net.groups],
             "features": res.scaler.spec.to_dict(),
@@ -246,6 +258,7 @@ class RouteNetModel:
             "scaler": self.scaler_.to_dict(),
             "training": card.get("training", {}),
             "metrics": card.get("metrics", {}),
+            "calibration": None if self.calibration_ is None else self.calibration_.to_dict(),
         })
 
     @classmethod
@@ -282,6 +295,8 @@ class RouteNetModel:
                     ood=ood, seed=seed, num_threads=num_threads, **hp)
         model.network_ = net
         model.scaler_ = scaler
+        cal = data.get("calibration")
+        model.calibration_ = None if cal is None else Calibration.from_dict(cal, file=path)
         model.card_ = {
             "kplane_version": data.get("kplane_version"),
             "created": data.get("created"),
@@ -292,6 +307,8 @@ class RouteNetModel:
             "metrics": data.get("metrics", {}),
             "ranges": scaler.ranges_,
         }
+        if model.calibration_ is not None:
+            model.card_["calibration"] = model.calibration_.to_dict()
         return model
 
     # ------------------------------------------------------------------ prediction
@@ -307,7 +324,9 @@ class RouteNetModel:
         if chunk:
             yield chunk
 
-    def predict(self, scenarios: Sequence[Scenario], *, mc_samples: int | None = None) -> list[PathKPIs]:
+    def predict(
+        self, scenarios: Sequence[Scenario], *, mc_samples: int | None = None, calibrated: bool = True
+    ) -> list[PathKPIs]:
         """Per-path mean delay [s], jitter [s²] and loss ratio of every scenario.
 
         Parameters
@@ -315,6 +334,9 @@ class RouteNetModel:
         scenarios : sequence of Scenario
         mc_samples : int, optional
             Overrides the ``mc_samples`` hyper-parameter for this call.
+        calibrated : bool, default True
+            Apply ``calibration_`` (if the model has one, see :func:`~kplane.routenet.fit_calibration`);
+            False gives the network's raw point predictions.
 
         Returns
         -------
@@ -347,6 +369,8 @@ class RouteNetModel:
                     for msg in issues:
                         warnings.warn(msg, OutOfDistributionWarning, stacklevel=2)
                 pred = predict_batch(self.network_, self.scaler_, batch, mc_samples=n_mc, generator=gen)
+                if calibrated and self.calibration_ is not None:
+                    pred = self.calibration_.apply(pred, delay_reference(batch, self.scaler_.spec)[1])
                 out.extend(self._split(pred, batch, [scenarios[i] for i in idx], n_mc))
         return out
 

@@ -36,7 +36,7 @@ class TrainSettings:
         loss summed over a batch's paths, weighted by packet counts and divided by 1e6 — about 23×
         the per-packet mean NLL used here for NSFNET batches of 16 at 16,000 s per sample — so the
         same balance is 0.1 / 23 ≈ 4e-3 and 4e-4.
-    weighting : {"packets", "uniform"}
+    weighting : {"packets", "uniform", "relative"}
         Per-path weights of the NLL (see :mod:`kplane.routenet._heads`).
     eval_every : int
         Validate every this many steps; 0 = at the end of every epoch.

@@ -357,6 +357,7 @@ _NEEDS = {
     "normal": ("delay", "a mean delay (PathKPIs.mean_delay)"),
     "gamma": ("log_delay", "a mean delay and a mean log-delay (PathKPIs.mean_log_delay) on paths without "
                            "propagation delay"),
+    "jitter": ("delay", "a mean delay and its jitter (PathKPIs.mean_delay, jitter)"),
     "binomial": ("loss", "a loss ratio or packet counts (PathKPIs.loss_ratio / delivered, dropped)"),
 }
 

@@ -19,8 +19,6 @@ The weights are computed without gradient (they depend on the ranking only).
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 
 from kplane.te._objectives import Mask, Objective
@@ -86,10 +84,7 @@ class TerminalObjective:
     def __init__(self, objective: Objective, graph: InstanceGraph) -> None:
         self.objective = objective
         self.graph = graph
-        with warnings.catch_warnings():
-            # TorchObjective wraps the instance's read-only survival array; it never writes to it
-            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-            self._torch = TorchObjective(objective, graph.instance, dtype=graph.dtype)
+        self._torch = TorchObjective(objective, graph.instance, dtype=graph.dtype)
 
     def from_losses(self, losses: torch.Tensor) -> torch.Tensor:
         """Objective value (0-dim) from active-flow losses (F, Q)."""
