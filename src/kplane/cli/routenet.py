@@ -215,7 +215,8 @@ def evaluate_cmd(
     ),
     noise: int = typer.Option(
         0, "--noise-floor", help="Also simulate the first N samples again with another seed and score "
-        "that run like a model: the labels' own noise, which no model can be expected to beat."
+        "that run like a model: on kplane data the labels' own noise, which no model can be expected "
+        "to beat (on another simulator's data, plus the simulators' disagreement)."
     ),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
@@ -285,7 +286,8 @@ def evaluate_cmd(
     console.print(_table_one(f"{source} ({ev.n_samples} samples, {metrics['paths']:,} paths)", metrics))
     if noise > 0:
         n_floor = result["noise_floor"]["samples"]
-        console.print(f"simulator, other seed: the labels' noise on the first {n_floor} samples")
+        console.print(f"simulator, other seed: kplane's simulator again on the first {n_floor} samples "
+                      "(on kplane data, the labels' own noise)")
     for p in result.get("plots", []):
         console.print(f"wrote {p}")
 

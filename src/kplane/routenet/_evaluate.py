@@ -185,8 +185,9 @@ def noise_floor(
     Each of the first ``limit`` samples is simulated again for its recorded time: kplane samples with
     their ``duration``, ``warmup`` and ``sim_seed + seed_offset``; datanet samples for their
     ``sim_time`` with the simulator's default warm-up and seed ``seed_offset + index``. The result is
-    an :class:`Evaluation` with one model, ``"simulator"``: its metrics are the label noise (for a
-    mean, the relative error of two independent estimates is about √2 times that of one).
+    an :class:`Evaluation` with one model, ``"simulator"``. On kplane data its metrics are the label
+    noise (for a mean, the relative error of two independent estimates is about √2 times that of
+    one); on data from another simulator they add the two simulators' disagreement.
 
     Parameters
     ----------

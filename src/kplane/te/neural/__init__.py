@@ -24,6 +24,7 @@ from kplane.te.neural._baselines import (
     local_scaling,
     shortest_path_split,
 )
+from kplane.te.neural._bundled import BUNDLED_POLICIES, bundled_policy_for, bundled_policy_path
 from kplane.te.neural._contract import check_te_allocation
 from kplane.te.neural._decision import (
     DECISION_SPACES,
@@ -34,13 +35,7 @@ from kplane.te.neural._decision import (
     scaled_split,
     tighten_reservation,
 )
-from kplane.te.neural._estimator import (
-    BUNDLED_POLICIES,
-    NeuroRiskOptimizer,
-    NeuroRiskSolution,
-    bundled_policy_for,
-    bundled_policy_path,
-)
+from kplane.te.neural._estimator import NeuroRiskOptimizer
 from kplane.te.neural._family import (
     PAPER_CONFIGS,
     TRAIN_CONFIGS,
@@ -58,6 +53,7 @@ from kplane.te.neural._memory import plan_chunk
 from kplane.te.neural._physics import FEATURE_NAMES, SCALING_FEATURE_NAMES, Features, perceive
 from kplane.te.neural._policy import UpdatePolicy
 from kplane.te.neural._risk import TerminalObjective, flow_losses, rank_weights, risk_weights
+from kplane.te.neural._solution import NeuroRiskSolution
 from kplane.te.neural._train import (
     CHECKPOINT_SCHEMA,
     CHECKPOINT_SCHEMA_VERSION,

@@ -20,7 +20,8 @@ import torch
 
 from kplane.errors import InvalidParameterError, KplaneError
 from kplane.te._objectives import Objective, make_objective
-from kplane.te.neural._estimator import NeuroRiskOptimizer, bundled_policy_for
+from kplane.te.neural._bundled import bundled_policy_for
+from kplane.te.neural._estimator import NeuroRiskOptimizer
 from kplane.te.neural._evaluate import relative_error, solve_exact
 from kplane.te.neural._family import ScenarioConfig, TENetwork, load_te_network, make_instance
 from kplane.te.neural._finetune import check_finetune

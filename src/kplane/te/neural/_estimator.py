@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -23,6 +20,7 @@ from kplane.errors import InvalidParameterError, NotFittedError
 from kplane.te._instance import TEInstance
 from kplane.te._objectives import Objective, make_objective
 from kplane.te.neural._baselines import collapsed_surrogate
+from kplane.te.neural._bundled import bundled_policy_path
 from kplane.te.neural._finetune import check_finetune, final_allocation, finetune_latents
 from kplane.te.neural._graph import InstanceGraph, compile_instance, to_dtype
 from kplane.te.neural._io import (
@@ -34,132 +32,15 @@ from kplane.te.neural._io import (
     write_policy,
 )
 from kplane.te.neural._memory import plan_chunk
+from kplane.te.neural._solution import NeuroRiskSolution
 from kplane.te.neural._train import TrainSettings, train_net
 from kplane.te.neural._unroll import NeuroRiskNet
 
-__all__ = [
-    "BUNDLED_POLICIES",
-    "NeuroRiskOptimizer",
-    "NeuroRiskSolution",
-    "bundled_policy_for",
-    "bundled_policy_path",
-]
-
-BUNDLED_POLICIES = {
-    "expected": "b4-expected",
-    "teavar": "b4-teavar",
-    "ffc": "b4-ffc",
-    "quantile": "b4-quantile",
-}
-"""Objective → stem of the shipped policy file in ``kplane/te/neural/policies/``."""
+__all__ = ["NeuroRiskOptimizer"]
 
 FEASIBILITY_MARGIN = 1e-9
 """Final split ratios are scaled by ``1 − 1e-9`` so that floating-point rounding of ``x_t d_t`` sums can
 never put a fully reserved link a few ulps over its capacity."""
-
-
-def bundled_policy_path(name: str) -> Path:
-    """Path of a shipped policy, by objective (``"teavar"`` → ``b4-teavar``) or by stem (``"ibm-teavar"``).
-
-    Raises
-    ------
-    InvalidParameterError
-        When no such policy is shipped (lists the shipped ones).
-    """
-    folder = Path(str(resources.files("kplane.te.neural").joinpath("policies")))
-    have = sorted(p.stem for p in folder.glob("*.json") if not p.name.endswith(".card.json"))
-    key = name.strip().lower()
-    if key not in have:
-        try:
-            key = BUNDLED_POLICIES.get(make_objective(key).name, key)
-        except InvalidParameterError:
-            pass
-    path = folder / f"{key}.json"
-    if key not in have or not path.is_file():
-        raise InvalidParameterError(
-            f"no bundled policy {name!r}; shipped: {', '.join(have) or 'none'} "
-            "(train one with `kplane te train`)"
-        )
-    return path
-
-
-def bundled_policy_for(objective: str, instance: TEInstance | None = None) -> Path:
-    """The shipped policy best suited to ``instance`` and ``objective``.
-
-    In order: ``<network>-<objective>`` when one is shipped for the instance's network
-    (``metadata["network"]`` / ``["topology"]``, else the topology name); ``mixed-<objective>`` (trained
-    on several bundled topologies) for other networks; the objective's B4 policy
-    (:data:`BUNDLED_POLICIES`); the expected-throughput policy.
-    """
-    key = make_objective(objective).name
-    candidates = []
-    if instance is not None:
-        meta = instance.metadata
-        net = str(meta.get("network") or meta.get("topology") or instance.topology.name).lower()
-        candidates.append(f"{net}-{key}")
-        if net != "b4":
-            candidates.append(f"mixed-{key}")
-    candidates.append(BUNDLED_POLICIES.get(key, "b4-expected"))
-    for name in candidates:
-        try:
-            return bundled_policy_path(name)
-        except InvalidParameterError:
-            continue
-    return bundled_policy_path("expected")
-
-
-@dataclass(frozen=True, eq=False)
-class NeuroRiskSolution:
-    """An allocation from a learned (or baseline) optimizer, timed and replayed.
-
-    Attributes
-    ----------
-    x : ndarray of shape (n_tunnels,)
-        Split ratios (capacity-feasible).
-    objective, objective_label : str
-    objective_value : float
-        Replay of ``x`` (numpy objective; lower is better).
-    throughput : float
-        ``total demand × (1 − objective_value)`` [bit/s].
-    time_s : float
-        Wall time of compiling the instance and running the optimizer [s].
-    method : str
-    iterations : int
-    info : mapping
-        Sizes, chunking, threads.
-    """
-
-    x: NDArray[np.float64]
-    objective: str
-    objective_label: str
-    objective_value: float
-    throughput: float
-    time_s: float
-    method: str
-    iterations: int
-    info: Any = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        x = np.array(self.x, dtype=np.float64, copy=True)
-        x.setflags(write=False)
-        object.__setattr__(self, "x", x)
-        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
-
-    def to_dict(self, *, include_x: bool = False) -> dict[str, Any]:
-        """JSON-friendly summary (``kplane te optimize --json``)."""
-        out = {
-            "method": self.method,
-            "objective": self.objective,
-            "objective_label": self.objective_label,
-            "objective_value": self.objective_value,
-            "throughput": self.throughput,
-            "time_s": self.time_s,
-            "iterations": self.iterations,
-            "info": dict(self.info),
-        }
-        if include_x:
-            out["x"] = self.x.tolist()
-        return out
 
 
 class NeuroRiskOptimizer:

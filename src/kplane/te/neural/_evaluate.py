@@ -14,7 +14,8 @@ import torch
 
 from kplane.te._instance import TEInstance
 from kplane.te._objectives import Objective, make_objective
-from kplane.te.neural._estimator import NeuroRiskOptimizer, NeuroRiskSolution
+from kplane.te.neural._estimator import NeuroRiskOptimizer
+from kplane.te.neural._solution import NeuroRiskSolution
 
 __all__ = ["compare_with_solver", "measure_latency", "relative_error", "solve_exact"]
 

@@ -19,7 +19,8 @@ import numpy as np
 from kplane.errors import InvalidParameterError, KplaneError
 from kplane.te._objectives import make_objective
 from kplane.te.neural._bench import PAPER_TABLE4, run_neurorisk_bench
-from kplane.te.neural._estimator import BUNDLED_POLICIES, NeuroRiskOptimizer, bundled_policy_path
+from kplane.te.neural._bundled import BUNDLED_POLICIES, bundled_policy_path
+from kplane.te.neural._estimator import NeuroRiskOptimizer
 from kplane.te.neural._evaluate import relative_error, solve_exact
 from kplane.te.neural._family import (
     PAPER_CONFIGS,

@@ -1,0 +1,66 @@
+"""`NeuroRiskSolution`: an allocation from a learned or baseline optimizer, timed and replayed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["NeuroRiskSolution"]
+
+
+@dataclass(frozen=True, eq=False)
+class NeuroRiskSolution:
+    """An allocation from a learned (or baseline) optimizer, timed and replayed.
+
+    Attributes
+    ----------
+    x : ndarray of shape (n_tunnels,)
+        Split ratios (capacity-feasible).
+    objective, objective_label : str
+    objective_value : float
+        Replay of ``x`` (numpy objective; lower is better).
+    throughput : float
+        ``total demand × (1 − objective_value)`` [bit/s].
+    time_s : float
+        Wall time of compiling the instance and running the optimizer [s].
+    method : str
+    iterations : int
+    info : mapping
+        Sizes, chunking, threads.
+    """
+
+    x: NDArray[np.float64]
+    objective: str
+    objective_label: str
+    objective_value: float
+    throughput: float
+    time_s: float
+    method: str
+    iterations: int
+    info: Any = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        x = np.array(self.x, dtype=np.float64, copy=True)
+        x.setflags(write=False)
+        object.__setattr__(self, "x", x)
+        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
+
+    def to_dict(self, *, include_x: bool = False) -> dict[str, Any]:
+        """JSON-friendly summary (``kplane te optimize --json``)."""
+        out = {
+            "method": self.method,
+            "objective": self.objective,
+            "objective_label": self.objective_label,
+            "objective_value": self.objective_value,
+            "throughput": self.throughput,
+            "time_s": self.time_s,
+            "iterations": self.iterations,
+            "info": dict(self.info),
+        }
+        if include_x:
+            out["x"] = self.x.tolist()
+        return out
