@@ -144,7 +144,7 @@ def test_info_and_evaluate(monkeypatch, capsys, trained, datanet_dir) -> None:
     code, out, _ = run_main(monkeypatch, capsys, "routenet", "info", str(trained), "--json")
     assert code == 0
     card = json.loads(out)
-    assert card["heads"] == [["gamma", "binomial"]] and card["hparams"]["iterations"] == 2
+    assert card["heads"] == [["gamma", "jitter", "binomial"]] and card["hparams"]["iterations"] == 2
     assert card["training"]["command"].startswith("kplane routenet train --data ")
     code, out, _ = run_main(
         monkeypatch,
@@ -212,6 +212,9 @@ def test_calibrate_stores_the_corrections(monkeypatch, capsys, trained, datanet_
     assert json.loads(out)["delay_mre"] == pytest.approx(cal["fitted_on"]["after"]["delay_mre"], rel=1e-9)
     code, _, err = run_main(monkeypatch, capsys, *args, "--limit", "0")
     assert code == 2 and "--limit must be" in err
+    code, _, err = run_main(monkeypatch, capsys, "routenet", "calibrate", "--model", "bundled", "--data",
+                            str(datanet_dir))
+    assert code == 2 and "--model must be a model file" in err
 
 
 def test_evaluate_noise_floor(monkeypatch, capsys, trained, datanet_dir) -> None:

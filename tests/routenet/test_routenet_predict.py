@@ -87,7 +87,7 @@ def test_checkpoint_round_trip_and_model_card(fitted, tmp_path: Path) -> None:
     assert np.array_equal(a.mean_delay, b.mean_delay) and np.array_equal(a.loss_ratio, b.loss_ratio)
     card = loaded.card_
     assert card["kplane_version"] and card["created"]
-    assert card["heads"] == [["gamma", "binomial"]]
+    assert card["heads"] == [["gamma", "jitter", "binomial"]]
     assert card["hparams"]["path_dim"] == SMALL["path_dim"]
     assert card["features"]["target"] == "transmission_time"
     assert card["training"]["dataset"]["manifest_hash"] == "abc123"

@@ -94,14 +94,14 @@ def train_cmd(
     ),
     patience: int = typer.Option(10, "--patience", help="Validations without improvement before stopping."),
     weighting: str = typer.Option(
-        "packets", "--weighting", help="Per-path NLL weights: packets (paper), uniform, or relative "
-        "(scale-free drop-count loss; see kplane.routenet._heads)."
+        "relative", "--weighting", help="Per-path NLL weights: relative (scale-free drop-count loss; "
+        "see kplane.routenet._heads), packets (the paper's) or uniform."
     ),
     eval_every: int = typer.Option(0, "--eval-every", help="Validate every N steps (0 = every epoch)."),
     features: str = typer.Option("scale_free", "--features", help="Feature set: scale_free or paper."),
     heads: list[str] | None = typer.Option(
         None, "--heads", help="A head group per network, repeatable; '+' joins heads sharing a network "
-        "(default: --heads gamma+binomial; two networks: --heads gamma --heads binomial)."
+        "(default: --heads gamma+jitter+binomial; two networks: --heads gamma+jitter --heads binomial)."
     ),
     path_dim: int = typer.Option(32, "--path-dim", help="Path state size (paper: 32)."),
     link_dim: int = typer.Option(32, "--link-dim", help="Link state size (paper: 32)."),
@@ -326,6 +326,10 @@ def calibrate_cmd(
     """
     from kplane.routenet import RouteNetModel, fit_calibration, load_checkpoint, save_checkpoint
 
+    if str(model_path) == "bundled" or not model_path.is_file():
+        raise InvalidParameterError(
+            f"--model must be a model file to rewrite (copy the bundled weights first), got {model_path}"
+        )
     if limit is not None and limit < 1:
         raise InvalidParameterError(f"--limit must be >= 1, got {limit}")
     ds = open_dataset(data)

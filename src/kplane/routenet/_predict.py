@@ -32,9 +32,9 @@ from kplane.routenet._train import TrainSettings, train_network
 
 __all__ = ["DEFAULT_HEADS", "OOD_POLICIES", "RouteNetModel", "bundled_weights"]
 
-DEFAULT_HEADS: tuple[tuple[str, ...], ...] = (("gamma", "binomial"),)
-"""One network with a Gamma delay head and a Binomial loss head: the most accurate choice measured,
-and half the cost of two networks (see docs/routenet.md)."""
+DEFAULT_HEADS: tuple[tuple[str, ...], ...] = (("gamma", "jitter", "binomial"),)
+"""One network with a Gamma delay head, a jitter (variance) head and a Binomial loss head: the most
+accurate choice measured, and a third of the cost of separate networks (see docs/routenet.md)."""
 OOD_POLICIES = ("warn", "raise", "ignore")
 _MAX_PATHS_PER_BATCH = 50_000
 
@@ -85,7 +85,7 @@ class RouteNetModel:
 
     Parameters
     ----------
-    heads : sequence of sequence of str, default (("gamma", "binomial"),)
+    heads : sequence of sequence of str, default (("gamma", "jitter", "binomial"),)
         Head groups, one network per group (see :class:`~kplane.routenet.RouteNetMultiHead`).
     features : str or FeatureSpec, default "scale_free"
         Input feature set (see :mod:`kplane.routenet._features`).
@@ -139,7 +139,7 @@ class RouteNetModel:
         lr_decay_steps: int = 50_000,
         l2: float = TrainSettings.l2,
         l2_last: float = TrainSettings.l2_last,
-        weighting: str = "packets",
+        weighting: str = "relative",
         eval_every: int = 0,
         patience: int = 10,
         seed: int = 0,

@@ -36,8 +36,10 @@ class TrainSettings:
         loss summed over a batch's paths, weighted by packet counts and divided by 1e6 — about 23×
         the per-packet mean NLL used here for NSFNET batches of 16 at 16,000 s per sample — so the
         same balance is 0.1 / 23 ≈ 4e-3 and 4e-4.
-    weighting : {"packets", "uniform", "relative"}
-        Per-path weights of the NLL (see :mod:`kplane.routenet._heads`).
+    weighting : {"relative", "packets", "uniform"}
+        Per-path weights of the NLL (see :mod:`kplane.routenet._heads`): ``"packets"`` is the paper's;
+        ``"relative"`` (the default) weighs the delay heads the same and makes the loss head's error
+        relative — on unseen data it cut the drops error from 0.47 to 0.15 (``docs/routenet.md``).
     eval_every : int
         Validate every this many steps; 0 = at the end of every epoch.
     patience : int
@@ -58,7 +60,7 @@ class TrainSettings:
     lr_decay_steps: int = 50_000
     l2: float = 4e-3
     l2_last: float = 4e-4
-    weighting: str = "packets"
+    weighting: str = "relative"
     eval_every: int = 0
     patience: int = 10
     log_every: int = 50
