@@ -1,12 +1,13 @@
 r"""Post-hoc calibration of a trained RouteNet: one scalar per KPI, fitted on held-out labelled data.
 
-Why a trained model needs it: the readout is trained with dropout, so the network learns outputs
-that are right *on average over dropout noise*. Without dropout (the point prediction) a positive
-KPI predicted through an exponential-like link (softplus rate of the Gamma head, sigmoid of the loss
-logit) comes out shifted: with log-normal noise of variance :math:`s^2` on the Gamma rate, the
-likelihood optimum sets the noisy rate's *mean* right, and the noise-free mean delay is
-:math:`e^{s^2/2}` too high — a few percent for the noise of a 0.5 dropout, on training and unseen
-data alike. A scalar per KPI, fitted on data the model was not trained on, removes that shift:
+Why a trained model may need it: its point predictions can carry a systematic offset (one bundled
+model over-predicted mean delays by about 3% on training and unseen data alike). One mechanism: the
+readout is trained with dropout, so the network learns outputs that are right *on average over
+dropout noise*. Without dropout (the point prediction) a positive KPI predicted through an
+exponential-like link (softplus rate of the Gamma head, sigmoid of the loss logit) comes out shifted:
+with log-normal noise of variance :math:`s^2` on the Gamma rate, the likelihood optimum sets the noisy
+rate's *mean* right, and the noise-free mean delay is :math:`e^{s^2/2}` too high. A scalar per KPI,
+fitted on data the model was not trained on, removes such a shift:
 
 - ``delay``: the queueing part of the mean delay is multiplied, ``d = o + c_d (\hat d - o)`` with
   ``o`` the path's propagation delay (which is known, not predicted);
