@@ -215,6 +215,13 @@ def test_calibrate_stores_the_corrections(monkeypatch, capsys, trained, datanet_
     code, _, err = run_main(monkeypatch, capsys, "routenet", "calibrate", "--model", "bundled", "--data",
                             str(datanet_dir))
     assert code == 2 and "--model must be a model file" in err
+    from kplane.routenet import bundled_weights
+
+    code, _, err = run_main(monkeypatch, capsys, "routenet", "calibrate", "--model", str(bundled_weights()),
+                            "--data", str(datanet_dir))
+    assert code == 2 and "not the shipped weights" in err  # the installed file is never rewritten
+    code, _, err = run_main(monkeypatch, capsys, *args, "--split", "test")
+    assert code == 2 and "--split needs a kplane dataset" in err
 
 
 def test_evaluate_noise_floor(monkeypatch, capsys, trained, datanet_dir) -> None:

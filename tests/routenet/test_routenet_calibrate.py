@@ -98,6 +98,34 @@ def test_fit_save_load_and_predict(fitted, tmp_path) -> None:
         RouteNetModel.load(path)
 
 
+def _with_propagation(sc, delay: float = 0.05):
+    topo = sc.topology
+    return sc.replace(topology=topo.replace(propagation_delay=np.full(topo.n_links, delay)))
+
+
+@pytest.mark.parametrize("features", ["scale_free", "paper"])
+def test_calibration_is_applied_as_fitted_with_propagation_delays(features) -> None:
+    from dataclasses import replace
+
+    from kplane.routenet import evaluate_models
+
+    model = RouteNetModel(**SMALL, features=features, max_steps=4, batch_size=2, seed=5, num_threads=1,
+                          ood="ignore").fit(samples(3))
+    held_out = []
+    for i in range(3):
+        sc = _with_propagation(toy_scenario(6, 80 + i))
+        kp = analytic_kpis(sc)  # queueing delays; add each path's propagation delay
+        held_out.append((sc, replace(kp, mean_delay=kp.mean_delay + sc.routing.hops * 0.05)))
+    cal = fit_calibration(model, held_out)
+    model.calibration_ = cal
+    m = evaluate_models({"m": model}, held_out).metrics()["m"]
+    # what predict applies is what the fit measured: the offset is the propagation delay in both,
+    # whatever the model's delay target (the paper's features predict seconds, offset 0 inside)
+    assert m["delay_mre"] == pytest.approx(cal.fitted_on["after"]["delay_mre"], rel=1e-9)
+    assert m["delay_mre"] <= cal.fitted_on["before"]["delay_mre"] + 1e-12
+    assert m["jitter_mre"] == pytest.approx(cal.fitted_on["after"]["jitter_mre"], rel=1e-9)
+
+
 def test_fit_calibration_needs_samples(fitted) -> None:
     with pytest.raises(InvalidParameterError, match="no labelled samples"):
         fit_calibration(fitted, [])

@@ -14,7 +14,7 @@ import typer
 
 from kplane.cli._common import console, emit_json, fmt_number, progress_bar
 from kplane.cli.bench import app as bench_app
-from kplane.errors import InvalidParameterError, UnsupportedError
+from kplane.errors import InvalidParameterError, NotFittedError, UnsupportedError
 
 app = typer.Typer(help="RouteNet: train, evaluate, inspect.", no_args_is_help=True)
 
@@ -218,7 +218,9 @@ def evaluate_cmd(
         "that run like a model: on kplane data the labels' own noise, which no model can be expected "
         "to beat (on another simulator's data, plus the simulators' disagreement)."
     ),
-    threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads."),
+    threads: int | None = typer.Option(
+        None, "--threads", help="Torch CPU threads (and simulator processes for --noise-floor)."
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """The paper's Table I on labelled data: RouteNet and the M/M/1/b baseline side by side.
@@ -311,8 +313,8 @@ def calibrate_cmd(
     model_path: Path = typer.Option(..., "--model", help="Model file to calibrate (rewritten in place)."),
     data: Path = typer.Option(..., "--data", help="Labelled data the model was not trained on."),
     split: str | None = typer.Option(
-        "validation", "--split", help="kplane datasets: the split to fit on (default validation; "
-        "'all' for every sample, e.g. a separate validation dataset)."
+        None, "--split", help="kplane datasets: the split to fit on (default: validation); 'all' for "
+        "every sample (the default for a datanet folder, e.g. a separate validation set)."
     ),
     limit: int | None = typer.Option(None, "--limit", help="Use only the first N samples."),
     threads: int | None = typer.Option(None, "--threads", help="Torch CPU threads."),
@@ -324,25 +326,37 @@ def calibrate_cmd(
     error on the data (see kplane.routenet.fit_calibration): they remove the systematic offset that the
     readout's training-time dropout leaves in the deterministic prediction.
     """
-    from kplane.routenet import RouteNetModel, fit_calibration, load_checkpoint, save_checkpoint
+    from kplane.routenet import (
+        RouteNetModel,
+        bundled_weights,
+        fit_calibration,
+        load_checkpoint,
+        save_checkpoint,
+    )
 
-    if str(model_path) == "bundled" or not model_path.is_file():
+    try:
+        shipped: Path | None = bundled_weights().resolve()
+    except NotFittedError:
+        shipped = None
+    if str(model_path) == "bundled" or not model_path.is_file() or model_path.resolve() == shipped:
         raise InvalidParameterError(
-            f"--model must be a model file to rewrite (copy the bundled weights first), got {model_path}"
+            f"--model must be a model file to rewrite, not the shipped weights (copy them first), "
+            f"got {model_path}"
         )
     if limit is not None and limit < 1:
         raise InvalidParameterError(f"--limit must be >= 1, got {limit}")
     ds = open_dataset(data)
-    if split == "all" or getattr(ds, "format", None) != "kplane":
-        split = None
-    ds = _select_split(ds, split)
+    if split is None and getattr(ds, "format", None) == "kplane":
+        split = "validation"
+    ds = _select_split(ds, None if split == "all" else split)
     model = RouteNetModel.load(model_path, ood="ignore", num_threads=threads)
     with progress_bar(transient=True) as bar:
         task = bar.add_task("calibrating", total=None, rate="")
         cal = fit_calibration(model, ds, limit=limit,
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
     record = cal.to_dict()
-    record["fitted_on"].update(data=str(data), split=split or "all")
+    split = "all" if split in (None, "all") else split
+    record["fitted_on"].update(data=str(data), split=split)
     payload = load_checkpoint(model_path)
     payload["calibration"] = record
     save_checkpoint(model_path, payload)
@@ -350,7 +364,7 @@ def calibrate_cmd(
         emit_json(record)
         return
     f = record["fitted_on"]
-    console.print(f"calibrated {model_path} on {data} ({split or 'all'}: {f['samples']} samples, "
+    console.print(f"calibrated {model_path} on {data} ({split}: {f['samples']} samples, "
                   f"{f['paths']:,} paths): delay ×{cal.delay:.4f}, jitter ×{cal.jitter:.4f}, "
                   f"loss logit {cal.loss_logit:+.3f}")
     for kpi in ("delay", "jitter", "drops"):

@@ -223,7 +223,7 @@ def noise_floor(
                 f"sample {i} records no simulated time (metadata 'duration'/'warmup' or 'sim_time'); "
                 "the noise floor needs samples from a kplane dataset or a datanet folder"
             )
-        groups.setdefault(key, []).append((abs(seed) % 2**63, item))
+        groups.setdefault(key, []).append((seed % 2**63, item))
     parts: list[Evaluation] = []
     done = 0
     for (duration, warmup), members in groups.items():

@@ -34,7 +34,8 @@ its minimum (half the binomial deviance, ``(n + l)·KL(f ‖ p)`` with ``f = l /
 ``1 + (l + (n + l) p) / 2``, averaged over paths. Near the fit this is about half the squared
 relative error of the drop count on every path (over 1 − f), whatever its loss ratio, so that paths
 with 10 drops in 10⁵ packets weigh as much as paths with 10⁴; a path with no drop costs about its
-predicted drop count.
+predicted drop count while that is small (at most 2). Paths whose labels carry no packet counts are
+left out of this loss (it needs counts); a batch without any falls back to ``"packets"``.
 
 The jitter a model reports comes from its jitter head if it has one; else, when it has both a Gamma
 and a Normal head, from the Normal head (the Gamma head reports the mean delay): the Normal

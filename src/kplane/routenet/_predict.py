@@ -24,7 +24,7 @@ from kplane.errors import (
 from kplane.network import PathKPIs, Scenario
 from kplane.routenet._calibrate import Calibration
 from kplane.routenet._checkpoint import load_checkpoint, save_checkpoint
-from kplane.routenet._features import FeatureScaler, FeatureSpec, delay_reference
+from kplane.routenet._features import FeatureScaler, FeatureSpec
 from kplane.routenet._inference import predict_batch
 from kplane.routenet._model import RouteNetMultiHead
 from kplane.routenet._ood import out_of_range, unmodelled
@@ -370,7 +370,7 @@ class RouteNetModel:
                         warnings.warn(msg, OutOfDistributionWarning, stacklevel=2)
                 pred = predict_batch(self.network_, self.scaler_, batch, mc_samples=n_mc, generator=gen)
                 if calibrated and self.calibration_ is not None:
-                    pred = self.calibration_.apply(pred, delay_reference(batch, self.scaler_.spec)[1])
+                    pred = self.calibration_.apply(pred, batch.path_prop_delay)
                 out.extend(self._split(pred, batch, [scenarios[i] for i in idx], n_mc))
         return out
 
