@@ -288,7 +288,7 @@ def evaluate_cmd(
     console.print(_table_one(f"{source} ({ev.n_samples} samples, {metrics['paths']:,} paths)", metrics))
     if noise > 0:
         n_floor = result["noise_floor"]["samples"]
-        console.print(f"simulator, other seed: kplane's simulator again on the first {n_floor} samples "
+        console.print(f"noise floor: kplane's simulator again, another seed, on the first {n_floor} samples "
                       "(on kplane data, the labels' own noise)")
     for p in result.get("plots", []):
         console.print(f"wrote {p}")
@@ -379,7 +379,7 @@ def _table_one(title: str, metrics: dict[str, Any]) -> Any:
     t.add_column("model", no_wrap=True)
     for col in ("delay MRE", "jitter MRE", "drops MRE", "delay MAPE", "delay R²", "delay ρ", "loss corr"):
         t.add_column(col, justify="right")
-    rows = (("routenet", "RouteNet"), ("queueing", "M/M/1/b"), ("simulator", "simulator, other seed"))
+    rows = (("routenet", "RouteNet"), ("queueing", "M/M/1/b"), ("simulator", "noise floor"))
     for name, label in rows:
         m = metrics.get(name)
         if m is None:
@@ -425,7 +425,8 @@ def info_cmd(
             console.print(_metrics_table("validation", metrics))
         elif isinstance(metrics, dict) and "delay_mre" in metrics:
             title = f"{name}: {metrics.get('data', '?')} ({metrics.get('samples', '?')} samples)"
-            console.print(_table_one(title, {"routenet": metrics, "queueing": metrics.get("queueing")}))
+            console.print(_table_one(title, {"routenet": metrics, "queueing": metrics.get("queueing"),
+                                             "simulator": metrics.get("noise_floor")}))
 
 
 # ---------------------------------------------------------------------------------------------- bench
