@@ -35,6 +35,13 @@ def test_loads_and_utilisation(line: Topology, routing: Routing) -> None:
     assert "n_paths=3" in repr(sc)
 
 
+def test_path_propagation_delay_sums_the_links(line: Topology, routing: Routing) -> None:
+    topo = line.replace(propagation_delay=np.array([0.001, 0.002, 0.01, 0.02]))
+    sc = Scenario(topo, routing, _traffic({(0, 1): 1.0}))
+    np.testing.assert_allclose(sc.path_propagation_delay(), [0.001, 0.011, 0.022])
+    assert Scenario(line, routing, _traffic({(0, 1): 1.0})).path_propagation_delay().tolist() == [0, 0, 0]
+
+
 def test_paths_without_traffic_are_allowed(line: Topology, routing: Routing) -> None:
     sc = Scenario(line, routing, _traffic({(0, 1): 100.0}))
     assert sc.path_rate()[2] == 0.0

@@ -234,10 +234,14 @@ def evaluate_cmd(
 
     if (data is None) == (datanet is None):
         raise InvalidParameterError("give exactly one of --data DIR or --datanet DIR")
-    if record is not None and (model_path == "bundled" or not record.isidentifier()):
-        raise InvalidParameterError(
-            f"--record needs a model file (not the bundled weights) and a plain name, got {record!r}"
-        )
+    if record is not None:
+        if not record.isidentifier():
+            raise InvalidParameterError(f"--record needs a plain name, got {record!r}")
+        _model_file_to_rewrite(model_path, "--record")
+    if limit is not None and limit < 1:
+        raise InvalidParameterError(f"--limit must be >= 1, got {limit}")
+    if noise < 0:
+        raise InvalidParameterError(f"--noise-floor must be >= 0 samples, got {noise}")
     source = data if data is not None else datanet
     assert source is not None
     models: dict[str, Any] = {"routenet": RouteNetModel.load(model_path, ood="ignore", num_threads=threads)}
@@ -246,10 +250,6 @@ def evaluate_cmd(
 
         models["queueing"] = MM1bModel()
     ds = _select_split(open_dataset(source), split)
-    if limit is not None and limit < 1:
-        raise InvalidParameterError(f"--limit must be >= 1, got {limit}")
-    if noise < 0:
-        raise InvalidParameterError(f"--noise-floor must be >= 0 samples, got {noise}")
     with progress_bar(transient=True) as bar:
         task = bar.add_task("evaluating", total=None, rate="")
         ev = evaluate_models(models, ds, limit=limit,
@@ -294,6 +294,23 @@ def evaluate_cmd(
         console.print(f"wrote {p}")
 
 
+def _model_file_to_rewrite(model: str | Path, what: str) -> Path:
+    """``model`` as a file this command may rewrite: an existing file, never the shipped weights."""
+    from kplane.routenet import bundled_weights
+
+    try:
+        shipped: Path | None = bundled_weights().resolve()
+    except NotFittedError:
+        shipped = None
+    path = Path(model)
+    if str(model) == "bundled" or not path.is_file() or path.resolve() == shipped:
+        raise InvalidParameterError(
+            f"{what}: --model must be a model file to rewrite, not the shipped weights (copy them first), "
+            f"got {model}"
+        )
+    return path
+
+
 def _select_split(ds: Any, split: str | None) -> Any:
     """One split of a kplane dataset (``None``: all of ``ds``)."""
     if split is None:
@@ -322,27 +339,13 @@ def calibrate_cmd(
 ) -> None:
     """Fit per-KPI corrections of the point predictions on held-out data and store them in the model.
 
-    A delay and a jitter factor and a loss-logit shift, each the minimiser of that KPI's mean relative
-    error on the data (see kplane.routenet.fit_calibration): they remove the systematic offset that the
-    readout's training-time dropout leaves in the deterministic prediction.
+    A delay and a jitter factor and a loss-logit shift, each chosen to minimise that KPI's mean
+    relative error on the data (see kplane.routenet.fit_calibration): they remove a systematic offset
+    of the point predictions, such as the one the readout's training-time dropout can leave.
     """
-    from kplane.routenet import (
-        RouteNetModel,
-        bundled_weights,
-        fit_calibration,
-        load_checkpoint,
-        save_checkpoint,
-    )
+    from kplane.routenet import RouteNetModel, fit_calibration, load_checkpoint, save_checkpoint
 
-    try:
-        shipped: Path | None = bundled_weights().resolve()
-    except NotFittedError:
-        shipped = None
-    if str(model_path) == "bundled" or not model_path.is_file() or model_path.resolve() == shipped:
-        raise InvalidParameterError(
-            f"--model must be a model file to rewrite, not the shipped weights (copy them first), "
-            f"got {model_path}"
-        )
+    _model_file_to_rewrite(model_path, "calibrate")
     if limit is not None and limit < 1:
         raise InvalidParameterError(f"--limit must be >= 1, got {limit}")
     ds = open_dataset(data)

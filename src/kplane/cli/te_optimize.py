@@ -114,18 +114,8 @@ def optimize_cmd(
         t0 = time.perf_counter()
         x = baseline_allocation(inst, m)
         dt = time.perf_counter() - t0
-        value = obj.evaluate(inst, x)
-        sol = NeuroRiskSolution(
-            x=x,
-            objective=obj.name,
-            objective_label=obj.describe(),
-            objective_value=value,
-            throughput=inst.total_demand * (1 - value),
-            time_s=dt,
-            method=m,
-            iterations=0,
-            info={"threads": n_threads},
-        )
+        sol = NeuroRiskSolution.replayed(x, obj, inst, time_s=dt, method=m, iterations=0,
+                                         info={"threads": n_threads})
     else:
         opt, origin = load_policy(policy, m, obj.name, inst)
         sol = opt.solve(

@@ -106,10 +106,9 @@ def train_cmd(
         raise InvalidParameterError("--network needs at least one network")
     nets = [load_te_network(n, data_dir=data, k=tunnels, seed=seed) for n in names]
     load_vals = parse_float_list(loads, "--loads")
-    train = _family(nets, parse_int_list(tms, "--tms"), load_vals, parse_configs(configs), seed, "--tms")
-    val = _family(
-        nets, parse_int_list(val_tms, "--val-tms"), [1.0], parse_configs(configs), seed + 1, "--val-tms"
-    )
+    config_vals = parse_configs(configs)
+    train = _family(nets, parse_int_list(tms, "--tms"), load_vals, config_vals, seed, "--tms")
+    val = _family(nets, parse_int_list(val_tms, "--val-tms"), [1.0], config_vals, seed + 1, "--val-tms")
     opt = NeuroRiskOptimizer(
         objective=obj,
         method=m,
@@ -185,7 +184,7 @@ def train_cmd(
                 "train_tms": tms,
                 "val_tms": val_tms,
                 "loads": load_vals,
-                "configs": [c.label for c in parse_configs(configs)],
+                "configs": [c.label for c in config_vals],
                 "tunnels_per_pair": tunnels,
                 "instance_generator": "kplane.te.neural.instance_family (cutoff enumeration over "
                 "Weibull(0.8, "

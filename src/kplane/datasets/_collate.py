@@ -174,7 +174,6 @@ def _sample_arrays(scenario: Scenario) -> dict[str, NDArray]:
     link_size_sq = np.full(m, mix_sq, dtype=_F)
     link_size[carried] = load[carried] / link_pkts[carried]
     link_size_sq[carried] = link_sq[carried] / link_pkts[carried]
-    prop = np.add.reduceat(topo.propagation_delay[link_ids], routing.offsets[:-1]) if len(link_ids) else 0
     return {
         "n_nodes": np.array([topo.n_nodes], dtype=np.int64),
         "hops": hops,
@@ -182,7 +181,7 @@ def _sample_arrays(scenario: Scenario) -> dict[str, NDArray]:
         "path_rate": rate,
         "path_packet_size": size,
         "path_packet_size_sq": size_sq,
-        "path_prop_delay": np.asarray(prop, dtype=_F),
+        "path_prop_delay": scenario.path_propagation_delay().astype(_F),
         "link_capacity": topo.capacity.astype(_F),
         "link_queue_size": topo.queue_size.astype(_F),
         "link_load": load,

@@ -92,6 +92,12 @@ class Scenario(FrozenState):
         p = self.routing.pairs
         return self.traffic.rate[p[:, 0], p[:, 1]]
 
+    def path_propagation_delay(self) -> NDArray[np.float64]:
+        """Sum of the links' propagation delays along each routing path in s, shape (n_paths,)."""
+        r = self.routing
+        delays = self.topology.propagation_delay[r.link_ids]
+        return np.bincount(r.path_index(), weights=delays, minlength=r.n_paths).astype(np.float64)
+
     def link_load(self) -> NDArray[np.float64]:
         """Offered load per link in bit/s (fluid, no loss), shape (n_links,)."""
         rates = np.repeat(self.path_rate(), self.routing.hops)

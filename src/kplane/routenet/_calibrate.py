@@ -167,7 +167,6 @@ def fit_calibration(
         With ``fitted_on`` holding the sample and path counts and the fitting data's MRE before and
         after (``delay_mre``, ``jitter_mre``, ``drops_mre``).
     """
-    from kplane.datasets import collate
 
     n = len(data) if limit is None else min(int(limit), len(data))
     if n < 1:
@@ -180,8 +179,7 @@ def fit_calibration(
         items = [data[i] for i in range(start, min(n, start + chunk))]
         scenarios = [it[0] for it in items]
         preds = model.predict(scenarios, calibrated=False)
-        offsets = collate([(sc, None) for sc in scenarios]).path_prop_delay.numpy()
-        cols["offset"].append(offsets)
+        cols["offset"].append(np.concatenate([sc.path_propagation_delay() for sc in scenarios]))
         for kp, lab in zip(preds, (it[1] for it in items), strict=True):
             cols["p_delay"].append(np.asarray(kp.mean_delay, dtype=np.float64))
             cols["t_delay"].append(np.asarray(lab.mean_delay, dtype=np.float64))

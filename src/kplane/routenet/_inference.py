@@ -23,21 +23,22 @@ Tensor = torch.Tensor
 def _si(
     net: RouteNetMultiHead, raw: dict[str, Tensor], scale: Tensor, offset: Tensor, scaler: FeatureScaler
 ) -> dict[str, Tensor]:
+    def si(head: str) -> dict[str, Tensor]:
+        return head_predict(head, raw[head], scale, offset, scaler.delay_mean_, scaler.delay_std_)
+
+    heads = net.heads
+    delay = next((h for h in heads if h in DELAY_HEADS), None)  # the first of each kind reports
+    loss = next((h for h in heads if h in LOSS_HEADS), None)
+    # the jitter: a jitter head's, else a Normal head's (its σ² fits the second moment), else the
+    # delay head's own variance
+    jitter = next((h for h in (*JITTER_HEADS, "normal") if h in heads), delay)
     out: dict[str, Tensor] = {}
-    for head in net.heads:
-        if (head in DELAY_HEADS and "mean_delay" in out) or (head in LOSS_HEADS and "loss_ratio" in out):
-            continue  # the first head of each kind reports
-        if head in JITTER_HEADS:
-            continue
-        out.update(head_predict(head, raw[head], scale, offset, scaler.delay_mean_, scaler.delay_std_))
-    if "mean_delay" in out:
-        # the jitter: a jitter head's, else a Normal head's next to another delay head (σ² fits the
-        # second moment), else the delay head's own
-        for head in ("jitter", "normal"):
-            if head in raw:
-                out["jitter"] = head_predict(head, raw[head], scale, offset, scaler.delay_mean_,
-                                             scaler.delay_std_)["jitter"]
-                break
+    if delay is not None:
+        d = si(delay)
+        out["mean_delay"] = d["mean_delay"]
+        out["jitter"] = d["jitter"] if jitter == delay else si(jitter)["jitter"]
+    if loss is not None:
+        out.update(si(loss))
     return out
 
 

@@ -374,7 +374,6 @@ class NeuroRiskOptimizer:
             xt = final_allocation(g64, net.space, candidates, refine=int(refine), objective=obj)
             x = g64.expand(xt) * (1.0 - FEASIBILITY_MARGIN)
         elapsed = time.perf_counter() - t0
-        value = obj.evaluate(instance, x)
         info: dict[str, Any] = {
             "n_pairs": g.n_pairs,
             "n_active_tunnels": g.n_tunnels,
@@ -386,17 +385,8 @@ class NeuroRiskOptimizer:
         }
         if ft is not None:
             info["finetune"] = ft.summary()
-        return NeuroRiskSolution(
-            x=x,
-            objective=obj.name,
-            objective_label=obj.describe(),
-            objective_value=value,
-            throughput=instance.total_demand * (1.0 - value),
-            time_s=elapsed,
-            method=net.method,
-            iterations=k,
-            info=info,
-        )
+        return NeuroRiskSolution.replayed(x, obj, instance, time_s=elapsed, method=net.method, iterations=k,
+                                          info=info)
 
     def optimize(
         self,

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from kplane.te._instance import TEInstance
+    from kplane.te._objectives import Objective
 
 __all__ = ["NeuroRiskSolution"]
 
@@ -48,6 +52,24 @@ class NeuroRiskSolution:
         x.setflags(write=False)
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
+
+    @classmethod
+    def replayed(
+        cls,
+        x: NDArray[np.float64],
+        objective: Objective,
+        instance: TEInstance,
+        *,
+        time_s: float,
+        method: str,
+        iterations: int,
+        info: Any = None,
+    ) -> NeuroRiskSolution:
+        """Wrap split ratios ``x`` with their replayed objective value and throughput on ``instance``."""
+        value = objective.evaluate(instance, x)
+        return cls(x=x, objective=objective.name, objective_label=objective.describe(), objective_value=value,
+                   throughput=instance.total_demand * (1.0 - value), time_s=time_s, method=method,
+                   iterations=iterations, info=info or {})
 
     def to_dict(self, *, include_x: bool = False) -> dict[str, Any]:
         """JSON-friendly summary (``kplane te optimize --json``)."""
