@@ -36,7 +36,7 @@ def _si(
     if delay is not None:
         d = si(delay)
         out["mean_delay"] = d["mean_delay"]
-        out["jitter"] = d["jitter"] if jitter == delay else si(jitter)["jitter"]
+        out["jitter"] = d["jitter"] if jitter is None or jitter == delay else si(jitter)["jitter"]
     if loss is not None:
         out.update(si(loss))
     return out
