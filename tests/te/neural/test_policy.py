@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from kplane.te import make_objective
-from kplane.te.neural import UpdatePolicy, compile_instance, perceive
+from kplane.te.neural import UpdatePolicy, _fused, compile_instance, perceive
 from kplane.te.neural._decision import decide, initial_state
 from kplane.te.neural._unroll import METHOD_SPEC
 
@@ -30,6 +30,31 @@ def test_aggregate_equals_dense(ring, objective: str, method: str, chunk) -> Non
         pol.lin2.weight.mul_(10)
     ref = pol.aggregate_dense(feats)
     torch.testing.assert_close(pol.aggregate(feats, chunk), ref, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("objective", ["expected", "teavar", "ffc", "quantile"])
+@pytest.mark.parametrize("method", ["gr", "br", "gs", "collapsed"])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_compiled_aggregate_without_autograd_equals_dense(ring, objective: str, method: str, dtype) -> None:
+    obj = make_objective(objective)
+    g = compile_instance(ring, objective=obj, dtype=torch.float64)
+    space, fset, n_in, n_risk, n_out = METHOD_SPEC[method]
+    gen = torch.Generator().manual_seed(3)
+    state = {
+        k: torch.randn(v.shape, generator=gen, dtype=torch.float64)
+        for k, v in initial_state(g, space).items()
+    }
+    feats = perceive(g, decide(g, space, state), obj, fset).to(dtype)
+    pol = UpdatePolicy(n_in, n_risk, 16, n_out).to(dtype)
+    pol.reset_parameters(torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        pol.lin2.weight.mul_(10)
+        assert _fused.usable(feats, pol.lin1)
+        got = pol.aggregate(feats)
+    assert not _fused.usable(feats, pol.lin1)  # autograd on: the torch form
+    ref = pol.aggregate_dense(feats).detach()
+    tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == torch.float64 else {"rtol": 2e-5, "atol": 1e-5}
+    torch.testing.assert_close(got, ref, **tol)
 
 
 def test_reset_parameters_is_seeded() -> None:

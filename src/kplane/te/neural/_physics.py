@@ -28,7 +28,8 @@ baseline (FauTE-like) sees the healthy scenario only, plus each tunnel's failure
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 
 import torch
 
@@ -87,32 +88,58 @@ def scenario_chunks(n: int, chunk: int | None) -> Iterator[slice]:
         yield slice(a, min(a + chunk, n))
 
 
+def _rows(source: torch.Tensor, rows: torch.Tensor | None) -> torch.Tensor:
+    return source if rows is None else source[rows]
+
+
 @dataclass
 class Features:
     """Factored physics features of one Perceive step.
 
+    The risk features and the risk weights are kept as small sources and row indices: risk
+    feature ``i`` of unit ``u`` is ``risk_source[i][risk_rows[i][u]]`` (a flow's losses, a
+    tunnel's survival), so that a (U, Q) array is built only when :attr:`risk` or :attr:`weights`
+    is read — the compiled aggregation (:mod:`._fused`) reads the sources directly.
+
     Attributes
     ----------
-    risk : tuple of Tensor
-        Risk features, each of shape (U, Q) or (1, Q).
+    risk_source : tuple of Tensor
+        Each of shape (R_i, Q): per tunnel, per flow, or (1, Q) when shared by all units.
     static : Tensor of shape (U, S)
         Scenario-independent features.
-    weights : Tensor of shape (U, Q) or (1, Q)
-        Risk weights of each unit and scenario.
+    weight_source : Tensor of shape (R_w, Q)
+        Risk weights (per tunnel, per unit, or (1, Q) when shared).
     unit_tunnel : Tensor of shape (U,)
         Tunnel of each unit (pairs for reservation spaces, tunnels for scaling spaces).
     losses : Tensor of shape (F, Q)
         Flow losses of the allocation.
     scen_losses : Tensor of shape (Q,)
         Scenario losses.
+    risk_rows : tuple of (Tensor of shape (U,) or None), optional
+        Row of each unit in each risk source; None: the source is used as it is.
+    weight_rows : Tensor of shape (U,), optional
+        Row of each unit in ``weight_source``; None: used as it is.
     """
 
-    risk: tuple[torch.Tensor, ...]
+    risk_source: tuple[torch.Tensor, ...]
     static: torch.Tensor
-    weights: torch.Tensor
+    weight_source: torch.Tensor
     unit_tunnel: torch.Tensor
     losses: torch.Tensor
     scen_losses: torch.Tensor
+    risk_rows: tuple[torch.Tensor | None, ...] | None = None
+    weight_rows: torch.Tensor | None = None
+
+    @cached_property
+    def risk(self) -> tuple[torch.Tensor, ...]:
+        """Risk features, each of shape (U, Q) or (1, Q)."""
+        rows = self.risk_rows or (None,) * len(self.risk_source)
+        return tuple(_rows(src, r) for src, r in zip(self.risk_source, rows, strict=True))
+
+    @cached_property
+    def weights(self) -> torch.Tensor:
+        """Risk weights of each unit and scenario, (U, Q) or (1, Q)."""
+        return _rows(self.weight_source, self.weight_rows)
 
     @property
     def n_units(self) -> int:
@@ -120,34 +147,33 @@ class Features:
 
     @property
     def n_scenarios(self) -> int:
-        return int(self.weights.shape[1])
+        return int(self.weight_source.shape[1])
 
     @property
     def n_features(self) -> int:
-        return len(self.risk) + int(self.static.shape[1])
+        return len(self.risk_source) + int(self.static.shape[1])
+
+    def weight_sums(self) -> torch.Tensor:
+        """``Σ_q w_{u,q}`` of every unit, (U,)."""
+        return _rows(self.weight_source.sum(dim=1), self.weight_rows).expand(self.n_units)
 
     def to(self, dtype: torch.dtype) -> Features:
         """The features cast to ``dtype`` (self when already of that type)."""
         if self.static.dtype == dtype:
             return self
-        return Features(
-            tuple(r.to(dtype) for r in self.risk),
-            self.static.to(dtype),
-            self.weights.to(dtype),
-            self.unit_tunnel,
-            self.losses,
-            self.scen_losses,
+        return replace(
+            self,
+            risk_source=tuple(r.to(dtype) for r in self.risk_source),
+            static=self.static.to(dtype),
+            weight_source=self.weight_source.to(dtype),
         )
 
     def select_scenarios(self, cols: torch.Tensor) -> Features:
         """The features restricted to scenarios ``cols`` (losses kept whole)."""
-        return Features(
-            tuple(r[:, cols] for r in self.risk),
-            self.static,
-            self.weights[:, cols],
-            self.unit_tunnel,
-            self.losses,
-            self.scen_losses,
+        return replace(
+            self,
+            risk_source=tuple(r[:, cols] for r in self.risk_source),
+            weight_source=self.weight_source[:, cols],
         )
 
     def dense(self, chunk: int | None = None) -> torch.Tensor:
@@ -168,7 +194,7 @@ def perceive(
     objective: Objective,
     method: str,
     *,
-    survival_units: torch.Tensor | None = None,
+    survival: torch.Tensor | None = None,
 ) -> Features:
     """Compute the features of ``decision`` (the Perceive step).
 
@@ -179,8 +205,8 @@ def perceive(
     objective : Objective
         Fixes the scenario-loss form and the risk weights.
     method : {"gr", "br", "gs", "ls", "collapsed"}
-    survival_units : Tensor of shape (U, Q), optional
-        Precomputed ``y`` per unit (it does not change between steps).
+    survival : Tensor of shape (T, Q), optional
+        ``graph.survival.T`` made contiguous once (it does not change between steps).
     """
     x = decision.x
     losses = flow_losses(graph, x)
@@ -211,16 +237,11 @@ def perceive(
         raise InvalidParameterError(f"unknown feature set {method!r}")
     unit_flow = graph.tunnel_flow[unit_tunnel]
     if method == "collapsed":
-        losses0 = losses[:, :1]
-        risk = (torch.ones(1, 1, dtype=x.dtype), losses0[unit_flow], scen[:1].unsqueeze(0))
-        return Features(risk, static, torch.ones(1, 1, dtype=x.dtype), unit_tunnel, losses, scen)
-    y = survival_units if survival_units is not None else graph.survival.T[unit_tunnel]
-    w = (
-        weights
-        if weights.shape[0] == 1
-        else weights[unit_tunnel]
-        if method in ("gr", "br", "gr9")
-        else weights
-    )
-    risk = (y, losses[unit_flow], scen.unsqueeze(0))
-    return Features(risk, static, w, unit_tunnel, losses, scen)
+        risk = (torch.ones(1, 1, dtype=x.dtype), losses[:, :1], scen[:1].unsqueeze(0))
+        return Features(risk, static, torch.ones(1, 1, dtype=x.dtype), unit_tunnel, losses, scen,
+                        risk_rows=(None, unit_flow, None))
+    y = graph.survival.T if survival is None else survival
+    per_tunnel = None if method in ("gs", "ls") else unit_tunnel  # units are pairs, or tunnels
+    w_rows = per_tunnel if weights.shape[0] != 1 else None
+    return Features((y, losses, scen.unsqueeze(0)), static, weights, unit_tunnel, losses, scen,
+                    risk_rows=(per_tunnel, unit_flow, None), weight_rows=w_rows)

@@ -9,7 +9,9 @@ r"""The shared update policy Φ: a 2-layer ReLU MLP applied to every (unit, scen
 :meth:`UpdatePolicy.aggregate` evaluates the hidden layer with one matrix product per scenario chunk
 (in scenario-major layout, so that the weighted sum over scenarios is one more product) and applies
 ``W_2`` once per unit. It skips (unit, scenario) entries of weight 0 — the non-tail scenarios of
-CVaR, all but the worst of FFC, all but one scenario per flow for quantiles.
+CVaR, all but the worst of FFC, all but one scenario per flow for quantiles. Without autograd on
+CPU the hidden-layer sum is one compiled loop that never materialises the activations
+(:mod:`._fused`).
 :meth:`UpdatePolicy.aggregate_dense` is the literal form (used to test the factored one).
 
 Shapes: ``risk`` parts (U, Q) or (1, Q); ``static`` (U, S); ``weights`` (U, Q) or (1, Q); output
@@ -21,6 +23,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from kplane.te.neural import _fused
 from kplane.te.neural._physics import Features, scenario_chunks
 
 __all__ = ["UpdatePolicy"]
@@ -87,14 +90,15 @@ class UpdatePolicy(nn.Module):
         chunk : int, optional
             Scenarios per chunk (dense path) or ``chunk × U`` non-zero entries per chunk (sparse path).
         """
-        u, q = feats.n_units, feats.n_scenarios
-        w = feats.weights
-        wsum = w.sum(dim=1).expand(u)
-        if w.shape[0] == 1:
-            cols = torch.nonzero(w[0]).flatten()
+        if _fused.usable(feats, self.lin1):
+            return _fused.policy_sum(feats, self.lin1, self.lin2)
+        q = feats.n_scenarios
+        wsum = feats.weight_sums()
+        if feats.weights.shape[0] == 1:
+            cols = torch.nonzero(feats.weights[0]).flatten()
             sub = feats if cols.numel() == q else feats.select_scenarios(cols)
             acc = self._aggregate_dense(sub, chunk)
-        elif float((w != 0).float().mean()) < SPARSE_DENSITY:
+        elif float((feats.weights != 0).float().mean()) < SPARSE_DENSITY:
             acc = self._aggregate_sparse(feats, chunk)
         else:
             acc = self._aggregate_dense(feats, chunk)

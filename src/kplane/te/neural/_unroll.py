@@ -80,11 +80,11 @@ class NeuroRiskNet(nn.Module):
         state: dict[str, torch.Tensor],
         *,
         chunk: int | None = None,
-        survival_units: torch.Tensor | None = None,
+        survival: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """One Generate → Perceive → Update step; returns the new latents."""
         decision = self.generate(graph, state)
-        feats = perceive(graph, decision, objective, self.feature_set, survival_units=survival_units)
+        feats = perceive(graph, decision, objective, self.feature_set, survival=survival)
         out = self.policy.aggregate(feats.to(self.policy.lin1.weight.dtype), chunk).to(graph.dtype)
         if self.space == "gr":
             gate_vote = torch.zeros_like(state["gate"]).index_add(0, graph.pair_tunnel, out[:, 1])
@@ -123,8 +123,7 @@ class NeuroRiskNet(nn.Module):
         if int(iterations) != iterations or iterations < 0:
             raise InvalidParameterError(f"iterations must be an integer >= 0, got {iterations!r}")
         state = initial_state(graph, self.space)
-        units = graph.pair_tunnel if self.space in ("gr", "br") else torch.arange(graph.n_tunnels)
-        y_units = graph.survival.T[units] if self.feature_set != "collapsed" else None
+        survival = graph.survival.T.contiguous()  # (T, Q), read by every step
         keys = sorted(state)
         for _ in range(int(iterations)):
             if checkpointing and torch.is_grad_enabled():
@@ -135,14 +134,14 @@ class NeuroRiskNet(nn.Module):
                         objective,
                         dict(zip(keys, vals, strict=True)),
                         chunk=chunk,
-                        survival_units=y_units,
+                        survival=survival,
                     )
                     return tuple(new[k] for k in keys)
 
                 vals = grad_checkpoint(run, *(state[k] for k in keys), use_reentrant=False)
                 state = dict(zip(keys, vals, strict=True))
             else:
-                state = self.step(graph, objective, state, chunk=chunk, survival_units=y_units)
+                state = self.step(graph, objective, state, chunk=chunk, survival=survival)
             if trace is not None:
                 trace.append(clip_allocation(self.generate(graph, state).x))
         return state
