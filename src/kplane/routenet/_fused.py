@@ -12,12 +12,11 @@ absolute error is below 1e-7 (PyTorch's float32 sigmoid: 6e-8). ``tanh(x) = 2 si
 
 from __future__ import annotations
 
-import threading
-
-import numba
 import numpy as np
 import torch
 from numba import njit, prange
+
+from kplane.utils._parallel import call_parallel
 
 __all__ = ["fused_gru_rows", "sigmoid32", "usable"]
 
@@ -25,8 +24,6 @@ __all__ = ["fused_gru_rows", "sigmoid32", "usable"]
 _FASTMATH = {"nnan", "ninf", "nsz", "arcp", "contract", "afn"}
 _LOG2E = np.float32(1.4426950408889634)
 _BIG = np.float32(87.0)  # 2^(87·log2 e) is finite in float32
-# numba's parallel kernels may not be entered from two threads at once (the workqueue layer aborts)
-_LOCK = threading.Lock()
 
 
 @njit(fastmath=_FASTMATH, inline="always", cache=True)
@@ -92,7 +89,4 @@ def fused_gru_rows(
     ``torch.get_num_threads()`` threads; calls from several threads take turns.
     """
     arrays = [t.detach().numpy() for t in (gh, b_hn, gi_link, links, h_prev, out)]
-    with _LOCK:
-        cap = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
-        numba.set_num_threads(max(1, min(torch.get_num_threads(), cap)))
-        _gru_rows(*arrays)
+    call_parallel(_gru_rows, *arrays)

@@ -19,19 +19,16 @@ is written. Autograd (training) keeps the PyTorch form.
 
 from __future__ import annotations
 
-import threading
-
-import numba
 import numpy as np
 import torch
 from numba import njit, prange
 
 from kplane.te.neural._physics import Features
+from kplane.utils._parallel import call_parallel
 
 __all__ = ["policy_sum", "usable"]
 
 _BLOCKS = 256  # units are split in this many blocks (the parallel loop's work items)
-_LOCK = threading.Lock()  # numba's parallel kernels may not be entered from two threads at once
 
 
 @njit(fastmath=True, inline="always", cache=True)
@@ -124,11 +121,8 @@ def policy_sum(feats: Features, lin1: torch.nn.Linear, lin2: torch.nn.Linear) ->
     n_units = static.shape[0]
     out = torch.empty((n_units, w2.shape[0]), dtype=dtype)
     bounds = np.linspace(0, n_units, min(_BLOCKS, max(n_units, 1)) + 1).astype(np.int64)
-    with _LOCK:
-        cap = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
-        numba.set_num_threads(max(1, min(torch.get_num_threads(), cap)))
-        zero = np.zeros(1, dtype=static.dtype)[0]
-        _policy_sum(static, w_static, b1, risk, risk_rows, w_risk_t.numpy(),
-                    feats.weight_source.contiguous().numpy(), _index(feats.weight_rows), w2, b2, bounds,
-                    zero, out.numpy())
+    zero = np.zeros(1, dtype=static.dtype)[0]
+    call_parallel(_policy_sum, static, w_static, b1, risk, risk_rows, w_risk_t.numpy(),
+                  feats.weight_source.contiguous().numpy(), _index(feats.weight_rows), w2, b2, bounds, zero,
+                  out.numpy())
     return out
