@@ -28,7 +28,10 @@ def bench_te_cmd(
         "b4,ibm,geant,germany50",
         "--topologies",
         help="Comma-separated networks "
-        "(b4, ibm, germany50 need the public data; geant, tatanld are bundled).",
+        "(b4, ibm, germany50 need the public data; geant, tatanld are bundled; '' for none).",
+    ),
+    instance: list[Path] = typer.Option(
+        None, "--instance", help="Also an instance file (kplane te instance --export); repeatable."
     ),
     objective: str = typer.Option("teavar", "--objective", help="ffc, teavar, quantile, expected, nominal."),
     policy: str = typer.Option("bundled", "--policy", help="'bundled' or a policy file."),
@@ -78,6 +81,7 @@ def bench_te_cmd(
             finetune_steps=finetune,
             finetune_lr=finetune_lr,
             threads=threads,
+            instances=instance or (),
         )
     if json_out:
         emit_json({"machine": machine_info(), "rows": rows})

@@ -143,6 +143,23 @@ def test_bench_te_on_a_bundled_topology(policy) -> None:
         assert row[key] >= 0
 
 
+def test_bench_te_on_an_instance_file(policy, tmp_path) -> None:
+    inst = tmp_path / "tiny.json"
+    res = runner.invoke(app, ["te", "instance", *TINY, "--export", str(inst)])
+    assert res.exit_code == 0, res.output
+    out = _json(
+        runner.invoke(
+            app,
+            ["bench", "te", "--topologies", "", "--instance", str(inst), "--policy", str(policy),
+             "--objective", "expected", "--repeats", "1", "--threads", "1", "--json"],
+        )
+    )
+    (row,) = out["rows"]
+    assert row["topology"] == "tiny.json" and row["solver_status"] == "optimal"
+    assert row["speedup"] == pytest.approx(row["solver_time_s"] / row["neurorisk_1_thread_s"])
+    assert row["neurorisk_all_threads_s"] == row["neurorisk_1_thread_s"]  # --threads 1: one measurement
+
+
 def test_reproduce_needs_the_data(tmp_path) -> None:
     res = runner.invoke(app, ["reproduce", "neurorisk", "--table", "8", "--data", str(tmp_path)])
     assert isinstance(res.exception, InvalidParameterError) and "no te/ folder" in str(res.exception)

@@ -100,6 +100,7 @@ def run_neurorisk_bench(
     finetune_steps: int = 0,
     finetune_lr: float | None = None,
     threads: int | None = None,
+    instances: Sequence[str | Path] = (),
 ) -> list[dict[str, Any]]:
     """One record per topology: sizes, NeuroRisk latency (1 / all threads), solver time, relative error.
 
@@ -108,19 +109,26 @@ def run_neurorisk_bench(
     also holds the one-thread latency, objective and relative error with that many inference-time
     fine-tuning steps (``finetune_*`` keys; a kplane extension), beside the pure learned ones.
     ``threads`` is the thread count of the multi-thread measurement (default: every CPU core); with 1
-    that measurement is the one-thread one.
+    that measurement is the one-thread one. ``instances`` are instance files (``kplane te instance
+    --export``), measured after the topologies; their records are named by the file.
     """
+    from kplane.te import load_instance
+
     n_ft, ft_lr = check_finetune(finetune_steps, finetune_lr)
     obj = make_objective(objective)
-    rows = []
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise InvalidParameterError(f"threads must be an integer >= 1, got {threads!r}")
     n_all = threads if threads is not None else (os.cpu_count() or 1)
-    for name in topologies:
+    jobs: list[tuple[str, str | Path, bool]] = [(name, name, True) for name in topologies]
+    jobs += [(Path(f).name, f, False) for f in instances]
+    rows = []
+    for name, source, is_network in jobs:
         if progress:
             progress(f"{name}: building")
-        net = load_te_network(name, data_dir=data_dir)
-        inst = bench_network_instance(net)
+        if is_network:
+            inst = bench_network_instance(load_te_network(str(source), data_dir=data_dir))
+        else:
+            inst = load_instance(source)
         row: dict[str, Any] = {
             "topology": name,
             "instance": inst.name,

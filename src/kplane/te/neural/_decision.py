@@ -98,7 +98,7 @@ def gated_reservation(graph: InstanceGraph, theta: torch.Tensor, gate: torch.Ten
     """
     logits = theta if gate is None else theta + gate[graph.pair_tunnel]
     share = edge_softmax(logits, graph.pair_edge, graph.n_edges)
-    reserved = share * graph.cap[graph.pair_edge]
+    reserved = share * graph.pair_cap
     padded = torch.cat([reserved, reserved.new_full((1,), torch.inf)])
     bandwidth = padded[graph.tunnel_pairs].min(dim=1).values
     return Decision(x=bandwidth / graph.demand, bandwidth=bandwidth, share=share, reserved=reserved)

@@ -55,7 +55,7 @@ def _policy_sum(
                 base[j] = b1[j]
                 acc[j] = zero
             for s in range(n_static):
-                v = static[u, s]
+                v = static[s, u]
                 for j in range(hidden):
                     base[j] += v * w_static[s, j]
             wu = _row(weights, weight_rows, u)
@@ -117,8 +117,8 @@ def policy_sum(feats: Features, lin1: torch.nn.Linear, lin2: torch.nn.Linear) ->
     pad = 3 - n_risk  # a fixed-length tuple; the unused entries meet zero weights
     risk = tuple(r.contiguous().numpy() for r in feats.risk_source) + (feats.risk_source[0].numpy(),) * pad
     risk_rows = tuple(_index(r) for r in rows) + (_index(rows[0]),) * pad
-    static = feats.static.contiguous().numpy()
-    n_units = static.shape[0]
+    static = feats.static.T.contiguous().numpy()  # (S, U); the physics engine builds it so (no copy)
+    n_units = static.shape[1]
     out = torch.empty((n_units, w2.shape[0]), dtype=dtype)
     bounds = np.linspace(0, n_units, min(_BLOCKS, max(n_units, 1)) + 1).astype(np.int64)
     zero = np.zeros(1, dtype=static.dtype)[0]

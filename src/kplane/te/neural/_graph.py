@@ -10,11 +10,12 @@ tunnel, grouped by tunnel in hop order. Reservation latents ``θ_p`` and shares 
 Shapes (``P`` pairs, ``T`` active tunnels, ``F`` active flows, ``E`` links, ``Q`` scenarios,
 ``H`` most hops of a tunnel, ``K`` most tunnels of a flow):
 
-- ``pair_edge``, ``pair_tunnel`` : (P,) long
+- ``pair_edge``, ``pair_tunnel``, ``pair_flow`` : (P,) long
 - ``tunnel_pairs`` : (T, H) long, padded with ``P`` (a slot holding +inf)
 - ``flow_tunnels`` : (F, K) long, padded with ``T`` (a slot holding 0)
-- ``survival`` : (Q, T) 0/1; ``survival_flow`` : (Q, F, K) 0/1 (0 on padding)
-- ``cap`` : (E,) [bit/s]; ``demand`` : (T,) demand of each tunnel's flow [bit/s]
+- ``survival`` : (Q, T) 0/1; ``flow_survival`` : (F, K, Q) 0/1 (0 on padding)
+- ``cap`` : (E,) [bit/s]; ``pair_cap`` : (P,) capacity of each pair's edge [bit/s]; ``demand`` : (T,)
+  demand of each tunnel's flow [bit/s]
 """
 
 from __future__ import annotations
@@ -67,13 +68,15 @@ class InstanceGraph:
     flow_ids: NDArray[np.int64]
     pair_edge: torch.Tensor
     pair_tunnel: torch.Tensor
+    pair_flow: torch.Tensor
     tunnel_pairs: torch.Tensor
     flow_tunnels: torch.Tensor
     tunnel_flow: torch.Tensor
     cap: torch.Tensor
+    pair_cap: torch.Tensor
     demand: torch.Tensor
     survival: torch.Tensor
-    survival_flow: torch.Tensor
+    flow_survival: torch.Tensor
     prob: torch.Tensor
     flow_weight: torch.Tensor
     cap_norm: torch.Tensor
@@ -173,7 +176,7 @@ def compile_instance(
 
     surv = np.asarray(instance.scenarios.survival, dtype=bool)[:, tunnel_ids]
     surv_pad = np.concatenate([surv, np.zeros((surv.shape[0], 1), dtype=bool)], axis=1)
-    surv_flow = surv_pad[:, flow_tunnels]
+    surv_flow = np.ascontiguousarray(surv_pad.T[flow_tunnels])  # (F, K, Q)
     cap = np.asarray(instance.topology.capacity, dtype=np.float64)
     dem_f = instance.demand[flow_ids]
     dem_t = dem_f[t_flow]
@@ -198,13 +201,15 @@ def compile_instance(
         flow_ids=flow_ids,
         pair_edge=i(pair_edge),
         pair_tunnel=i(pair_tunnel),
+        pair_flow=i(t_flow[pair_tunnel]),
         tunnel_pairs=i(tunnel_pairs),
         flow_tunnels=i(flow_tunnels),
         tunnel_flow=i(t_flow),
         cap=f(cap),
+        pair_cap=f(cap[pair_edge]),
         demand=f(dem_t),
         survival=f(surv),
-        survival_flow=f(surv_flow),
+        flow_survival=f(surv_flow),
         prob=f(instance.scenarios.prob),
         flow_weight=f(w_f),
         cap_norm=f(cap[pair_edge] / cap_ref),

@@ -172,8 +172,8 @@ class Features:
         """The features restricted to scenarios ``cols`` (losses kept whole)."""
         return replace(
             self,
-            risk_source=tuple(r[:, cols] for r in self.risk_source),
-            weight_source=self.weight_source[:, cols],
+            risk_source=tuple(r.index_select(1, cols) for r in self.risk_source),
+            weight_source=self.weight_source.index_select(1, cols),
         )
 
     def dense(self, chunk: int | None = None) -> torch.Tensor:
@@ -225,7 +225,7 @@ def perceive(
                 0, graph.pair_edge, decision.bandwidth.clamp(max=graph.demand)[unit_tunnel]
             )
             cols.append((1.0 - used / graph.cap)[graph.pair_edge])
-        static = torch.stack(cols, 1)
+        static = torch.stack(cols, 0).T  # (U, S) view of a feature-major array: stacking is cheaper
     elif method in ("gs", "ls", "collapsed"):
         unit_tunnel = torch.arange(graph.n_tunnels)
         assert decision.scale is not None
@@ -235,7 +235,7 @@ def perceive(
         static = torch.stack(cols, 1)
     else:
         raise InvalidParameterError(f"unknown feature set {method!r}")
-    unit_flow = graph.tunnel_flow[unit_tunnel]
+    unit_flow = graph.pair_flow if method in ("gr", "br", "gr9") else graph.tunnel_flow
     if method == "collapsed":
         risk = (torch.ones(1, 1, dtype=x.dtype), losses[:, :1], scen[:1].unsqueeze(0))
         return Features(risk, static, torch.ones(1, 1, dtype=x.dtype), unit_tunnel, losses, scen,

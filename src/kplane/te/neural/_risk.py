@@ -31,7 +31,10 @@ __all__ = ["TerminalObjective", "flow_losses", "rank_weights", "risk_weights", "
 def flow_losses(graph: InstanceGraph, x: torch.Tensor) -> torch.Tensor:
     """(F, Q) losses ``relu(1 − Σ_{t∈f} x_t y[q, t])`` of the active flows for split ratios ``x`` (T,)."""
     padded = torch.cat([x, x.new_zeros(1)])[graph.flow_tunnels]  # (F, K)
-    served = torch.einsum("qfk,fk->fq", graph.survival_flow, padded)
+    surv = graph.flow_survival  # (F, K, Q)
+    served = surv[:, 0] * padded[:, :1]  # (F, Q): one multiply-add per tunnel rank
+    for k in range(1, surv.shape[1]):
+        served.addcmul_(surv[:, k], padded[:, k : k + 1])
     return torch.relu(1.0 - served)
 
 
