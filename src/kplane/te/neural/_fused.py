@@ -114,9 +114,11 @@ def policy_sum(feats: Features, lin1: torch.nn.Linear, lin2: torch.nn.Linear) ->
     w2 = lin2.weight.detach().contiguous().numpy()
     b2 = lin2.bias.detach().contiguous().numpy()
     rows = feats.risk_rows or (None,) * n_risk
-    pad = 3 - n_risk  # a fixed-length tuple; the unused entries meet zero weights
-    risk = tuple(r.contiguous().numpy() for r in feats.risk_source) + (feats.risk_source[0].numpy(),) * pad
-    risk_rows = tuple(_index(r) for r in rows) + (_index(rows[0]),) * pad
+    pad = 3 - n_risk  # a fixed-length tuple; padding entries meet the zero rows of w_risk
+    risk = tuple(r.contiguous().numpy() for r in feats.risk_source)
+    risk += (risk[0],) * pad
+    risk_rows = tuple(_index(r) for r in rows)
+    risk_rows += (risk_rows[0],) * pad
     static = feats.static.T.contiguous().numpy()  # (S, U); the physics engine builds it so (no copy)
     n_units = static.shape[1]
     out = torch.empty((n_units, w2.shape[0]), dtype=dtype)
