@@ -195,6 +195,7 @@ def perceive(
     method: str,
     *,
     survival: torch.Tensor | None = None,
+    survival_units: torch.Tensor | None = None,
 ) -> Features:
     """Compute the features of ``decision`` (the Perceive step).
 
@@ -207,6 +208,8 @@ def perceive(
     method : {"gr", "br", "gs", "ls", "collapsed"}
     survival : Tensor of shape (T, Q), optional
         ``graph.survival.T`` made contiguous once (it does not change between steps).
+    survival_units : Tensor of shape (U, Q), optional
+        ``y`` of every unit, gathered once (training reads the (U, Q) risk features every step).
     """
     x = decision.x
     losses = flow_losses(graph, x)
@@ -240,8 +243,10 @@ def perceive(
         risk = (torch.ones(1, 1, dtype=x.dtype), losses[:, :1], scen[:1].unsqueeze(0))
         return Features(risk, static, torch.ones(1, 1, dtype=x.dtype), unit_tunnel, losses, scen,
                         risk_rows=(None, unit_flow, None))
-    y = graph.survival.T if survival is None else survival
     per_tunnel = None if method in ("gs", "ls") else unit_tunnel  # units are pairs, or tunnels
     w_rows = per_tunnel if weights.shape[0] != 1 else None
+    y, y_rows = (graph.survival.T if survival is None else survival), per_tunnel
+    if survival_units is not None:
+        y, y_rows = survival_units, None
     return Features((y, losses, scen.unsqueeze(0)), static, weights, unit_tunnel, losses, scen,
-                    risk_rows=(per_tunnel, unit_flow, None), weight_rows=w_rows)
+                    risk_rows=(y_rows, unit_flow, None), weight_rows=w_rows)

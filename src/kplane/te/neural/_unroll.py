@@ -81,10 +81,12 @@ class NeuroRiskNet(nn.Module):
         *,
         chunk: int | None = None,
         survival: torch.Tensor | None = None,
+        survival_units: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """One Generate → Perceive → Update step; returns the new latents."""
         decision = self.generate(graph, state)
-        feats = perceive(graph, decision, objective, self.feature_set, survival=survival)
+        feats = perceive(graph, decision, objective, self.feature_set, survival=survival,
+                         survival_units=survival_units)
         out = self.policy.aggregate(feats.to(self.policy.lin1.weight.dtype), chunk).to(graph.dtype)
         if self.space == "gr":
             gate_vote = torch.zeros_like(state["gate"]).index_add(0, graph.pair_tunnel, out[:, 1])
@@ -124,6 +126,9 @@ class NeuroRiskNet(nn.Module):
             raise InvalidParameterError(f"iterations must be an integer >= 0, got {iterations!r}")
         state = initial_state(graph, self.space)
         survival = graph.survival.T.contiguous()  # (T, Q), read by every step
+        y_units = None  # training reads (U, Q) features: gather the survival of every unit once
+        if torch.is_grad_enabled() and self.space in ("gr", "br") and self.feature_set != "collapsed":
+            y_units = survival[graph.pair_tunnel]
         keys = sorted(state)
         for _ in range(int(iterations)):
             if checkpointing and torch.is_grad_enabled():
@@ -135,13 +140,15 @@ class NeuroRiskNet(nn.Module):
                         dict(zip(keys, vals, strict=True)),
                         chunk=chunk,
                         survival=survival,
+                        survival_units=y_units,
                     )
                     return tuple(new[k] for k in keys)
 
                 vals = grad_checkpoint(run, *(state[k] for k in keys), use_reentrant=False)
                 state = dict(zip(keys, vals, strict=True))
             else:
-                state = self.step(graph, objective, state, chunk=chunk, survival=survival)
+                state = self.step(graph, objective, state, chunk=chunk, survival=survival,
+                                  survival_units=y_units)
             if trace is not None:
                 trace.append(clip_allocation(self.generate(graph, state).x))
         return state
