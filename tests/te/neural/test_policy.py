@@ -63,3 +63,10 @@ def test_reset_parameters_is_seeded() -> None:
     b.reset_parameters(torch.Generator().manual_seed(4))
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb)
+
+
+def test_kernel_loaded_once_per_dtype() -> None:
+    _fused.load(torch.float64)
+    assert torch.float64 in _fused._LOADED
+    _fused.load(torch.float64)  # a second call does nothing
+    assert torch.float64 in _fused._LOADED
