@@ -18,7 +18,7 @@ from numba import njit, prange
 
 from kplane.utils._parallel import call_parallel
 
-__all__ = ["fused_gru_rows", "sigmoid32", "usable"]
+__all__ = ["fused_gru_rows", "load", "sigmoid32", "usable"]
 
 # no reassociation: the order of every sum is the one written
 _FASTMATH = {"nnan", "ninf", "nsz", "arcp", "contract", "afn"}
@@ -90,3 +90,22 @@ def fused_gru_rows(
     """
     arrays = [t.detach().numpy() for t in (gh, b_hn, gi_link, links, h_prev, out)]
     call_parallel(_gru_rows, *arrays)
+
+
+_LOADED = False
+
+
+def load() -> None:
+    """Load (or, the first time after installation, compile) the kernel; once per process.
+
+    :meth:`RouteNetModel.load <kplane.routenet.RouteNetModel.load>` calls it, so that the first
+    ``predict`` is not slowed by it (about 0.2 s from numba's cache).
+    """
+    global _LOADED
+    if _LOADED:
+        return
+    d = 1
+    with torch.no_grad():
+        fused_gru_rows(torch.zeros(1, 3 * d), torch.zeros(d), torch.zeros(1, 3 * d),
+                       torch.zeros(1, dtype=torch.long), torch.zeros(1, d), torch.zeros(1, d))
+    _LOADED = True

@@ -22,6 +22,7 @@ from kplane.errors import (
     UnsupportedError,
 )
 from kplane.network import PathKPIs, Scenario
+from kplane.routenet import _fused
 from kplane.routenet._calibrate import Calibration
 from kplane.routenet._checkpoint import load_checkpoint, save_checkpoint
 from kplane.routenet._features import FeatureScaler, FeatureSpec
@@ -309,6 +310,7 @@ class RouteNetModel:
         }
         if model.calibration_ is not None:
             model.card_["calibration"] = model.calibration_.to_dict()
+        _fused.load()  # the compiled GRU step, before any prediction is timed
         return model
 
     # ------------------------------------------------------------------ prediction
