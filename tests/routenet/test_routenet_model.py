@@ -209,6 +209,26 @@ def literal_algorithm_1(net: RouteNet, xp: torch.Tensor, xl: torch.Tensor, batch
     return h_p
 
 
+def test_message_takes_and_returns_the_batch_order(labelled) -> None:
+    samples = labelled(2, n=6)
+    net, scaler = setup_net(samples, iterations=1)
+    rn = net.networks[0]
+    batch = collate(samples)
+    xp, xl = scaler.transform(batch)
+    plan = RoutingPlan.from_batch(batch)
+    assert not torch.equal(plan.perm, torch.arange(batch.n_paths))  # the test needs a real reordering
+    h_p, h_l = rn.initial_states(xp, xl)
+    h_p = h_p + 0.1 * torch.randn(h_p.shape, generator=torch.Generator().manual_seed(0))
+    want = []
+    for i in range(batch.n_paths):  # the path GRU of path i, literally
+        h = h_p[i : i + 1]
+        for link in batch.path_links[i][batch.path_mask[i]].tolist():
+            h = rn.path_rnn(h_l[link : link + 1], h)
+        want.append(h)
+    got, _ = rn.message(h_p, h_l, plan)
+    assert torch.allclose(got, torch.cat(want), atol=1e-5)
+
+
 def test_vectorised_model_equals_the_literal_algorithm(labelled) -> None:
     samples = labelled(2, n=6)
     net, scaler = setup_net(samples, iterations=3)

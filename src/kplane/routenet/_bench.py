@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from kplane.datasets import collate
+from kplane.errors import InvalidParameterError
 from kplane.network import PAPER_SAMPLE_TIME, PathKPIs, Scenario
 from kplane.routenet._features import FEATURE_SETS, FeatureScaler
 from kplane.routenet._model import RouteNetMultiHead, RoutingPlan
@@ -162,7 +163,12 @@ def _versus_simulator(
         model.predict([nsfnet])
     infer_nsf = time.perf_counter() - t
     per_path, nsf_per_path = _median_packets_per_path(sim), _median_packets_per_path(nsf)
-    same_time = sim_time * nsf_per_path / max(per_path, 1e-12)
+    if per_path <= 0:
+        raise InvalidParameterError(
+            f"sim_time {sim_time:g} s is too short: the median path of the {big.n_paths}-path network "
+            "got no packet, so the simulator's cost per label cannot be scaled; simulate longer"
+        )
+    same_time = sim_time * nsf_per_path / per_path
     return {
         "sim_time_s": sim_time, "sim_wall_s": wall, "sim_packets": int(sim.n_packets),
         "sim_packets_per_path_median": per_path, "sim_nsfnet_packets_per_path_median": nsf_per_path,

@@ -125,23 +125,27 @@ def readout_no_grad(
     ``[r, h_p]`` as two matrix products (no concatenation). Returns a new (P, n_outputs) tensor.
 
     Runs over blocks of ``block`` paths, so that the hidden layers of a block stay in cache (a
-    200-node network has 39,800 paths × 256 units per layer).
+    200-node network has 39,800 paths × 256 units per layer). Dropout masks are drawn for all paths
+    first, layer by layer, so that a generator gives the same masks whatever the block size.
     """
     n_paths = h_path.shape[0]
     units = layer2.out_features
     out = h_path.new_empty((n_paths, last.out_features))
     w_r, w_h = last.weight[:, :units].t(), last.weight[:, units:].t()
+    masks = []
+    if active and p > 0.0:
+        for layer in (layer1, layer2):
+            draw = h_path.new_empty((n_paths, layer.out_features)).uniform_(generator=generator)
+            masks.append(draw.ge_(p).mul_(1.0 / (1.0 - p)))  # 0, or the inverted-dropout scale
     for lo in range(0, n_paths, block):
         h = h_path[lo : lo + block]
         r = h
-        for name, layer in (("r1", layer1), ("r2", layer2)):
+        for k, (name, layer) in enumerate((("r1", layer1), ("r2", layer2))):
             nxt = ws.get(name, h.shape[0], layer.out_features, h_path)
             torch.addmm(layer.bias, r, layer.weight.t(), out=nxt)
             F.selu(nxt, inplace=True)
-            if active and p > 0.0:
-                mask = ws.get("mask", h.shape[0], layer.out_features, h_path)
-                mask.uniform_(generator=generator).ge_(p)  # 1 = kept
-                nxt.mul_(mask).mul_(1.0 / (1.0 - p))
+            if masks:
+                nxt.mul_(masks[k][lo : lo + block])
             r = nxt
         y = out[lo : lo + block]
         torch.addmm(last.bias, r, w_r, out=y)

@@ -91,7 +91,8 @@ class RoutingPlan:
         ones = torch.ones(order.shape[0], dtype=torch.float32, device=order.device)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-            return torch.sparse_csr_tensor(rows, order, ones, size=(self.n_links, order.shape[0]))
+            return torch.sparse_csr_tensor(rows, order, ones, size=(self.n_links, order.shape[0]),
+                                           check_invariants=True)
 
 
 class RouteNet(nn.Module):
@@ -179,17 +180,23 @@ class RouteNet(nn.Module):
         h_l = F.pad(x_link, (0, self.link_dim - x_link.shape[1]))
         return h_p, h_l
 
-    def message(
-        self, h_path: Tensor, h_link: Tensor, plan: RoutingPlan, workspace: Workspace | None = None
-    ) -> tuple[Tensor, Tensor]:
+    def message(self, h_path: Tensor, h_link: Tensor, plan: RoutingPlan) -> tuple[Tensor, Tensor]:
         """Lines 4–10: run the path GRU over each path's link states.
 
-        Path states, given and returned, are in the plan's order (``h_path[i]`` belongs to path
-        ``plan.perm[i]``): the hop loop works on prefixes of that order, so nothing is permuted
-        between iterations. Returns the new path states (P, path_dim) and the messages
-        (E, path_dim), one per hop in the hop-major order of ``plan.edge_links``. Without autograd
-        and with a ``workspace``, both are views of its buffers, overwritten by the next call with
-        the same workspace.
+        Returns the new path states (P, path_dim), in the batch's path order like ``h_path``, and
+        the messages (E, path_dim), one per hop in the hop-major order of ``plan.edge_links``.
+        """
+        h, messages = self._message_sorted(h_path.index_select(0, plan.perm), h_link, plan)
+        return h.index_select(0, plan.inv_perm), messages
+
+    def _message_sorted(
+        self, h_path: Tensor, h_link: Tensor, plan: RoutingPlan, workspace: Workspace | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """:meth:`message` on path states in the plan's order (``h_path[i]`` is path ``plan.perm[i]``).
+
+        The hop loop works on prefixes of that order, so :meth:`encode` keeps the states in it
+        through the iterations. Without autograd and with a ``workspace``, both results are views
+        of its buffers, overwritten by the next call with the same workspace.
         """
         rnn, d = self.path_rnn, self.path_dim
         # Input projection once per link and iteration, (L, 3 path_dim). The reset/update parts of the
@@ -233,7 +240,7 @@ class RouteNet(nn.Module):
         h_p = h_p.index_select(0, plan.perm)  # the plan's order, kept through the iterations
         ws = None if torch.is_grad_enabled() else Workspace()
         for _ in range(self.iterations):
-            h_p, messages = self.message(h_p, h_l, plan, ws)
+            h_p, messages = self._message_sorted(h_p, h_l, plan, ws)
             h_l = self.update(h_l, self.aggregate(messages, plan))
         return h_p.index_select(0, plan.inv_perm)
 

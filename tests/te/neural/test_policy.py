@@ -65,6 +65,33 @@ def test_reset_parameters_is_seeded() -> None:
         assert torch.equal(pa, pb)
 
 
+def test_half_precision_policies_take_the_torch_path(ring) -> None:
+    obj = make_objective("teavar")
+    g = compile_instance(ring, objective=obj, dtype=torch.float64)
+    feats = perceive(g, decide(g, "gr", initial_state(g, "gr")), obj, "gr")
+    pol = UpdatePolicy(8, 3, 16, 2)
+    pol.reset_parameters(torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        ref = pol.aggregate(feats.to(torch.float32))
+        half = pol.to(torch.bfloat16)
+        assert not _fused.usable(feats.to(torch.bfloat16), half.lin1)
+        got = half.aggregate(feats.to(torch.bfloat16))
+    assert got.dtype == torch.bfloat16
+    torch.testing.assert_close(got.float(), ref, rtol=0.1, atol=0.1)
+
+
+def test_nan_features_give_nan_updates(ring) -> None:
+    obj = make_objective("teavar")
+    g = compile_instance(ring, objective=obj, dtype=torch.float64)
+    feats = perceive(g, decide(g, "gr", initial_state(g, "gr")), obj, "gr")
+    feats.static[0, 0] = float("nan")
+    pol = UpdatePolicy(8, 3, 16, 2).double()
+    pol.reset_parameters(torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        out = pol.aggregate(feats)
+    assert torch.isnan(out[0]).all() and torch.isfinite(out[1:]).all()
+
+
 def test_kernel_loaded_once_per_dtype() -> None:
     _fused.load(torch.float64)
     assert torch.float64 in _fused._LOADED

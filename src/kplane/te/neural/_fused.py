@@ -29,16 +29,18 @@ from kplane.utils._parallel import call_parallel
 __all__ = ["load", "policy_sum", "usable"]
 
 _BLOCKS = 256  # units are split in this many blocks (the parallel loop's work items)
+# reassociation (sums in any order) but IEEE NaN/inf semantics: a NaN input gives NaN, not garbage
+_FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 
 
-@njit(fastmath=True, inline="always", cache=True)
+@njit(fastmath=_FASTMATH, error_model="numpy", inline="always", cache=True)
 def _row(source, rows, u):
     if rows.shape[0] > 0:
         return rows[u]
     return 0 if source.shape[0] == 1 else u
 
 
-@njit(parallel=True, fastmath=True, cache=True)
+@njit(parallel=True, fastmath=_FASTMATH, error_model="numpy", cache=True)
 def _policy_sum(
     static, w_static, b1, risk, risk_rows, w_risk, weights, weight_rows, w2, b2, bounds, zero, out
 ):
@@ -78,10 +80,11 @@ def _policy_sum(
 
 
 def usable(feats: Features, lin1: torch.nn.Linear) -> bool:
-    """Whether the compiled sum applies: no autograd, CPU, one to three risk features."""
+    """Whether the compiled sum applies: no autograd, CPU, float32/64, one to three risk features."""
     tensors = (*feats.risk_source, feats.static, feats.weight_source, lin1.weight)
     return (
         not torch.is_grad_enabled()
+        and lin1.weight.dtype in (torch.float32, torch.float64)
         and 1 <= len(feats.risk_source) <= 3
         and all(t.device.type == "cpu" and t.dtype == lin1.weight.dtype for t in tensors)
     )
