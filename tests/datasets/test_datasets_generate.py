@@ -16,8 +16,9 @@ import pytest
 from datasets_helpers import tiny_spec, toml_text
 
 from kplane.datasets import DatasetSpec, KplaneDataset, expand, generate, verify_dataset
+from kplane.datasets._manifest import load_manifest
 from kplane.datasets._scenarios import build_scenario
-from kplane.datasets._storage import load_manifest, sha256_file
+from kplane.datasets._storage import sha256_file
 from kplane.errors import InvalidParameterError, UnsupportedError
 
 

@@ -11,7 +11,8 @@ import pytest
 from datasets_helpers import tiny_spec
 
 from kplane.datasets import KplaneDataset, generate, verify_dataset
-from kplane.datasets._storage import load_manifest, read_shard, save_manifest, sha256_file, write_shard
+from kplane.datasets._manifest import load_manifest, save_manifest
+from kplane.datasets._storage import read_shard, sha256_file, write_shard
 from kplane.errors import FormatError
 
 
@@ -92,7 +93,7 @@ def test_insane_labels_are_reported(copy: Path) -> None:
 
 
 def test_length_mismatch_is_reported(copy: Path) -> None:
-    from kplane.datasets._storage import row_to_sample, sample_to_row
+    from kplane.datasets._rows import row_to_sample, sample_to_row
 
     name = "shard-00000.parquet"
     table = read_shard(copy / name)

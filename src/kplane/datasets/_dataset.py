@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 
-from kplane.datasets._storage import MANIFEST, load_manifest, read_shard, row_to_sample
+from kplane.datasets._manifest import MANIFEST, load_manifest
+from kplane.datasets._rows import row_to_sample
+from kplane.datasets._storage import read_shard
 from kplane.errors import FormatError, InvalidParameterError, UnsupportedError
 from kplane.network import PathKPIs, Scenario
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kplane.datasets._jobs import Plan, expand
+from kplane.datasets._manifest import save_manifest
 from kplane.datasets._resume import (
     clean_temporaries,
     directory_lock,
@@ -31,7 +32,7 @@ from kplane.datasets._resume import (
 )
 from kplane.datasets._spec import DatasetSpec
 from kplane.datasets._spec_parse import load_spec
-from kplane.datasets._storage import save_manifest, shard_name, write_shard
+from kplane.datasets._storage import shard_name, write_shard
 from kplane.datasets._workers import RUNNERS, JobFailure, JobResult, run_job
 from kplane.errors import InvalidParameterError, KplaneError, UnsupportedError
 

@@ -11,7 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kplane.datasets._storage import load_manifest, read_shard
+from kplane.datasets._manifest import load_manifest
+from kplane.datasets._storage import read_shard
 from kplane.errors import InvalidParameterError
 
 __all__ = ["dataset_info", "export_datanet"]

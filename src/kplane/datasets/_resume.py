@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from kplane.datasets._jobs import Plan, expand
+from kplane.datasets._manifest import MANIFEST, MANIFEST_SCHEMA, load_manifest
 from kplane.datasets._scenarios import build_scenario
 from kplane.datasets._spec import DatasetSpec
-from kplane.datasets._storage import MANIFEST, MANIFEST_SCHEMA, SCHEMA_VERSION, load_manifest, sha256_file
+from kplane.datasets._storage import SCHEMA_VERSION, sha256_file
 from kplane.errors import FormatError, InvalidParameterError, KplaneError
 
 __all__ = [

@@ -1,22 +1,21 @@
-"""Parquet shards and the manifest of a kplane dataset (schema ``kplane.dataset``, version 1).
+"""Parquet shards of a kplane dataset (schema ``kplane.dataset``, version 1).
 
-A dataset directory holds ``manifest.json`` and ``shard-NNNNN.parquet`` files. Each shard row is one
-sample: the scenario (topology, routing, traffic) and its labels (per-path delay statistics, loss,
-packet counts; per-link utilisation, loss and occupancy). Per-path and per-link values are list
-columns in routing / link order; ``path_links`` is a list of lists (the links of each path in
-traversal order). Every column and its unit is listed in :data:`COLUMNS` and in ``docs/datasets.md``.
+A dataset directory holds ``manifest.json`` (:mod:`._manifest`) and ``shard-NNNNN.parquet`` files.
+Each shard row is one sample (:mod:`._rows`): the scenario (topology, routing, traffic) and its
+labels (per-path delay statistics, loss, packet counts; per-link utilisation, loss and occupancy).
+Per-path and per-link values are list columns in routing / link order; ``path_links`` is a list of
+lists (the links of each path in traversal order). Every column and its unit is listed in
+:data:`COLUMNS` and in ``docs/datasets.md``.
 
 Shards are written whole into memory, hashed (sha256) and renamed into place
-(:func:`kplane.utils.atomic_write_bytes`), so a shard file is either complete or absent; the
-manifest is rewritten atomically after each shard. A shard's bytes depend only on its samples (no
-timestamps), so regenerating a shard reproduces its hash.
+(:func:`kplane.utils.atomic_write_bytes`), so a shard file is either complete or absent. A shard's
+bytes depend only on its samples (no timestamps), so regenerating a shard reproduces its hash.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,34 +27,19 @@ import pyarrow.parquet as pq
 from kplane.errors import FormatError, SchemaVersionError
 from kplane.network import (
     PERCENTILE_LEVELS,
-    PacketSizeDistribution,
-    PathKPIs,
-    Routing,
-    Scenario,
-    Topology,
-    Traffic,
 )
-from kplane.network._kpis import _jsonable
-from kplane.utils import atomic_write_bytes, atomic_write_text
+from kplane.utils import atomic_write_bytes
 
 __all__ = [
     "COLUMNS",
-    "MANIFEST",
-    "MANIFEST_SCHEMA",
     "SCHEMA_VERSION",
-    "load_manifest",
     "read_shard",
-    "row_to_sample",
-    "sample_to_row",
-    "save_manifest",
     "serialize_shard",
     "shard_name",
     "sha256_file",
     "table_schema",
 ]
 
-MANIFEST = "manifest.json"
-MANIFEST_SCHEMA = "kplane.dataset"
 SCHEMA_VERSION = 1
 """Version of the shard columns and of the manifest layout."""
 
@@ -181,71 +165,7 @@ def shard_name(index: int) -> str:
     return f"shard-{index:05d}.parquet"
 
 
-# ---------------------------------------------------------------------------------------------- rows
-def sample_to_row(
-    scenario: Scenario,
-    kpis: PathKPIs,
-    link_stats: Mapping[str, Any],
-    *,
-    info: Mapping[str, Any],
-) -> dict[str, Any]:
-    """One shard row from a scenario, its KPIs and per-link statistics.
-
-    Parameters
-    ----------
-    scenario : Scenario
-    kpis : PathKPIs
-        In the scenario's routing order.
-    link_stats : mapping
-        Arrays of shape (n_links,): ``utilisation``, ``loss_ratio``, ``mean_occupancy`` and, optionally
-        (NaN when absent), ``mean_busy_occupancy``, ``arrivals``, ``drops``.
-    info : mapping
-        The scalar columns: ``sample_id``, ``split``, ``topology_entry``, ``topology_instance``,
-        ``routing_variant``, ``intensity``, ``traffic_seed``, ``sim_seed``, ``duration``, ``warmup``,
-        ``n_events``, ``n_packets``.
-    """
-    topo, routing, traffic = scenario.topology, scenario.routing, scenario.traffic
-    p = routing.pairs
-    nan = np.full(routing.n_paths, np.nan)
-
-    def opt(a: Any) -> np.ndarray:
-        return nan if a is None else np.asarray(a, dtype=np.float64)
-
-    pct = kpis.percentiles if kpis.percentiles is not None else np.full((routing.n_paths, len(_PCT)), np.nan)
-    row: dict[str, Any] = {k: info[k] for k in _INFO_COLUMNS}
-    row.update(
-        topology=topo.name,
-        node_names=list(topo.node_names),
-        link_src=topo.links[:, 0],
-        link_dst=topo.links[:, 1],
-        capacity=topo.capacity,
-        queue_size=topo.queue_size,
-        propagation_delay=topo.propagation_delay,
-        path_src=p[:, 0],
-        path_dst=p[:, 1],
-        path_links=(routing.link_ids, routing.offsets),
-        offered_rate=scenario.path_rate(),
-        path_size_class=traffic.size_class[p[:, 0], p[:, 1]],
-        path_tos=traffic.tos[p[:, 0], p[:, 1]],
-        packet_sizes=[d.sizes for d in traffic.packet_sizes],
-        packet_probs=[d.probs for d in traffic.packet_sizes],
-        arrival=traffic.arrival,
-        mean_delay=kpis.mean_delay,
-        jitter=kpis.jitter,
-        mean_log_delay=opt(kpis.mean_log_delay),
-        mean_delay_ci=opt(kpis.mean_delay_ci),
-        loss_ratio=kpis.loss_ratio,
-        delivered=opt(kpis.delivered),
-        dropped=opt(kpis.dropped),
-    )
-    for j, c in enumerate(_PCT):
-        row[c] = pct[:, j]
-    for col, key in _LINK_STATS.items():
-        val = link_stats.get(key)
-        row[col] = np.full(topo.n_links, np.nan) if val is None else np.asarray(val, dtype=np.float64)
-    return row
-
-
+# ---------------------------------------------------------------------------------------------- tables
 def _list_array(values: Sequence[np.ndarray], typ: pa.DataType) -> pa.Array:
     lengths = np.fromiter((len(v) for v in values), dtype=np.int64, count=len(values))
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32)
@@ -372,146 +292,3 @@ def read_shard(
                 f"shard column {name!r} missing or of the wrong type", file=str(path), field=name
             )
     return table
-
-
-# ---------------------------------------------------------------------------------------------- samples
-def _flat(col: pa.ChunkedArray | pa.Array, i: int, dtype: Any) -> np.ndarray:
-    """Values of list row ``i`` as a numpy array."""
-    scalar = col[i]
-    return np.asarray(scalar.values.to_numpy(zero_copy_only=False), dtype=dtype)
-
-
-def _nested_row(col: pa.Array, i: int) -> tuple[np.ndarray, np.ndarray]:
-    """(flat values, offsets from 0) of nested list row ``i``."""
-    inner = col[i].values  # ListArray of this row's sublists
-    offsets = np.asarray(inner.offsets.to_numpy(), dtype=np.int64)
-    flat = np.asarray(inner.flatten().to_numpy(zero_copy_only=False))
-    return flat, offsets - offsets[0]
-
-
-def _ends(col_src: pa.ChunkedArray | pa.Array, col_dst: pa.ChunkedArray | pa.Array, i: int) -> np.ndarray:
-    """(k, 2) int64 ``[source, destination]`` rows from the two node columns of row ``i``."""
-    return np.stack([_flat(col_src, i, np.int64), _flat(col_dst, i, np.int64)], axis=1)
-
-
-def row_to_sample(
-    table: pa.Table, i: int, *, source: str = ""
-) -> tuple[Scenario, PathKPIs, dict[str, Any], dict[str, Any]]:
-    """Rebuild row ``i`` of a shard table: ``(scenario, kpis, link_stats, metadata)``.
-
-    ``link_stats`` has arrays of shape (n_links,) ``utilisation``, ``loss_ratio``, ``mean_occupancy``,
-    ``mean_busy_occupancy``, ``arrivals`` and ``drops``;
-    ``metadata`` the scalar columns plus ``sim_time`` (= duration − warmup, the measurement window,
-    seconds) and ``source``.
-    """
-    c = {name: table.column(name) for name in table.column_names}
-
-    def scalar(name: str) -> Any:
-        return c[name][i].as_py()
-
-    names = [str(x) for x in c["node_names"][i].as_py()]
-    links = _ends(c["link_src"], c["link_dst"], i)
-    topo = Topology(
-        node_names=tuple(names),
-        links=links,
-        capacity=_flat(c["capacity"], i, np.float64),
-        queue_size=_flat(c["queue_size"], i, np.int64),
-        propagation_delay=_flat(c["propagation_delay"], i, np.float64),
-        name=scalar("topology"),
-    )
-    pairs = _ends(c["path_src"], c["path_dst"], i)
-    flat, offsets = _nested_row(c["path_links"], i)
-    routing = Routing(pairs=pairs, link_ids=flat.astype(np.int64), offsets=offsets)
-    n = len(names)
-
-    def per_pair(name: str, dtype: Any) -> np.ndarray:
-        """(n, n) matrix holding a per-path column at its (source, destination); zero elsewhere."""
-        m = np.zeros((n, n), dtype=dtype)
-        m[pairs[:, 0], pairs[:, 1]] = _flat(c[name], i, dtype)
-        return m
-
-    rate = per_pair("offered_rate", np.float64)
-    size_class = per_pair("path_size_class", np.int64)
-    tos = per_pair("path_tos", np.int64)
-    sz, so = _nested_row(c["packet_sizes"], i)
-    pr, _ = _nested_row(c["packet_probs"], i)
-    dists = tuple(
-        PacketSizeDistribution(sz[so[k] : so[k + 1]], pr[so[k] : so[k + 1]]) for k in range(len(so) - 1)
-    )
-    traffic = Traffic(
-        rate=rate, packet_sizes=dists, size_class=size_class, tos=tos, arrival=scalar("arrival")
-    )
-    meta: dict[str, Any] = {k: scalar(k) for k in _META_COLUMNS}
-    meta["sim_time"] = meta["duration"] - meta["warmup"]
-    meta["source"] = source
-    scenario = Scenario(
-        topo,
-        routing,
-        traffic,
-        name=f"{topo.name}-r{meta['routing_variant']}-s{meta['sample_id']}",
-        metadata={k: meta[k] for k in _SCENARIO_META},
-    )
-    f = {k: _flat(c[k], i, np.float64) for k in _PATH_FLOATS}
-    kpis = PathKPIs(
-        pairs=pairs,
-        mean_delay=f["mean_delay"],
-        jitter=f["jitter"],
-        loss_ratio=f["loss_ratio"],
-        mean_log_delay=f["mean_log_delay"],
-        percentiles=np.stack([f[k] for k in _PCT], axis=1),
-        delivered=f["delivered"],
-        dropped=f["dropped"],
-        mean_delay_ci=f["mean_delay_ci"],
-        offered_rate=_flat(c["offered_rate"], i, np.float64),
-        node_names=topo.node_names,
-        metadata={"model": "kplane.sim", "scenario": scenario.name},
-    )
-    link_stats = {key: _flat(c[col], i, np.float64) for col, key in _LINK_STATS.items()}
-    return scenario, kpis, link_stats, meta
-
-
-# ---------------------------------------------------------------------------------------------- manifest
-def load_manifest(root: str | Path) -> dict[str, Any]:
-    """Read and check ``root/manifest.json``.
-
-    Raises
-    ------
-    FormatError
-        If it is missing or not a kplane dataset manifest.
-    SchemaVersionError
-        If it was written with another schema version.
-    """
-    path = Path(root) / MANIFEST
-    if not path.is_file():
-        raise FormatError(f"not a kplane dataset: {MANIFEST} missing", file=str(Path(root)))
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise FormatError(f"manifest is not valid JSON: {exc}", file=str(path)) from None
-    if not isinstance(data, dict) or data.get("schema") != MANIFEST_SCHEMA:
-        raise FormatError(
-            f"not a kplane dataset manifest (schema must be {MANIFEST_SCHEMA!r})",
-            file=str(path),
-            field="schema",
-        )
-    if data.get("version") != SCHEMA_VERSION:
-        raise SchemaVersionError(
-            f"dataset schema version {data.get('version')!r}; this kplane reads version {SCHEMA_VERSION}",
-            file=str(path),
-            field="version",
-        )
-    for key, typ in (("shards", list), ("spec", dict)):
-        if not isinstance(data.get(key), typ):
-            raise FormatError(f"expected {typ.__name__}", file=str(path), field=key)
-    for k, sh in enumerate(data["shards"]):
-        for key in ("name", "index", "first_sample", "n_samples", "sha256"):
-            if not isinstance(sh, dict) or key not in sh:
-                raise FormatError("missing", file=str(path), field=f"shards[{k}].{key}")
-    return data
-
-
-def save_manifest(root: str | Path, manifest: Mapping[str, Any]) -> None:
-    """Atomically write ``root/manifest.json`` (shards sorted by index)."""
-    data = dict(manifest)
-    data["shards"] = sorted(data["shards"], key=lambda s: s["index"])
-    atomic_write_text(Path(root) / MANIFEST, json.dumps(_jsonable(data), indent=1) + "\n")

@@ -10,7 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kplane.datasets._storage import COLUMNS, load_manifest, read_shard
+from kplane.datasets._manifest import load_manifest
+from kplane.datasets._storage import COLUMNS, read_shard
 from kplane.errors import FormatError, KplaneError
 
 __all__ = ["VerifyReport", "verify_dataset"]

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from kplane.datasets._jobs import Job
+from kplane.datasets._rows import sample_to_row
 from kplane.datasets._scenarios import build_scenario
 from kplane.datasets._spec import DatasetSpec
-from kplane.datasets._storage import sample_to_row
 from kplane.errors import InvalidParameterError, UnsupportedError
 
 __all__ = ["RUNNERS", "JobFailure", "JobResult", "run_job"]
