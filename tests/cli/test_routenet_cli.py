@@ -362,18 +362,3 @@ def test_train_on_a_kplane_dataset_uses_its_split_labels(monkeypatch, capsys, tm
     )
     assert code == 0, err
     assert json.loads(stdout)["samples"] == 2 and json.loads(stdout)["split"] == "test"
-
-
-def test_bench_routenet_json(monkeypatch, capsys) -> None:
-    code, out, _ = run_main(monkeypatch, capsys, "bench", "routenet", "--threads", "1", "--nodes", "20",
-                            "--repeats", "1", "--train-steps", "1", "--sim-time", "400", "--json")
-    assert code == 0
-    d = json.loads(out)
-    assert d["infer_paths"] == 20 * 19 and d["infer_s"] > 0 and d["train_samples_per_s_nsfnet"] > 0
-    assert d["sim_time_s"] == 400.0 and d["sim_packets"] > 0
-    assert d["speedup_vs_sim"] == pytest.approx(d["sim_wall_s"] / d["infer_s"])
-    # labels as precise as NSFNET's: the duration giving the median path NSFNET's packet count
-    ratio = d["sim_nsfnet_packets_per_path_median"] / d["sim_packets_per_path_median"]
-    assert d["sim_same_precision_time_s"] == pytest.approx(400.0 * ratio)
-    assert d["sim_same_precision_wall_s"] == pytest.approx(d["sim_wall_s"] * ratio)
-    assert "packets on the median path" in d["sim_note"]

@@ -13,6 +13,7 @@ from kplane.cli import (
     dataset,
     predict,
     routenet,
+    routenet_bench,  # noqa: F401  (registers bench routenet)
     scenario,
     sim,
     te,
