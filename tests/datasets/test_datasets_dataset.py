@@ -1,4 +1,4 @@
-"""Datasets over kplane and datanet data: samples, subsets, splits, and batches with exact offsets."""
+"""Datasets over kplane and datanet data: samples, subsets, RouteNet datasets, errors."""
 
 from __future__ import annotations
 
@@ -53,82 +53,6 @@ def test_transform_and_subsets(tiny_dataset: Path) -> None:
     assert sub.topologies() == [ds.topologies()[i] for i in (2, 5, 8)]
 
 
-def test_split_by_sample(tiny_dataset: Path) -> None:
-    ds = KplaneDataset(tiny_dataset)
-    sp = split_dataset(ds, by="sample", fractions=(0.5, 0.25, 0.25), seed=1)
-    idx = [set(s.indices.tolist()) for s in sp]
-    assert [len(i) for i in idx] == [6, 3, 3]
-    assert set().union(*idx) == set(range(12)) and sum(len(i) for i in idx) == 12
-    again = split_dataset(ds, by="sample", fractions=(0.5, 0.25, 0.25), seed=1)
-    assert [s.indices.tolist() for s in again] == [s.indices.tolist() for s in sp]
-    other = split_dataset(ds, by="sample", fractions=(0.5, 0.25, 0.25), seed=2)
-    assert [s.indices.tolist() for s in other] != [s.indices.tolist() for s in sp]
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_split_by_topology(tiny_dataset: Path, seed: int) -> None:
-    ds = KplaneDataset(tiny_dataset)
-    sp = split_dataset(ds, by="topology", fractions=(0.5, 0.25, 0.25), seed=seed)
-    topos = [set(s.topologies()) for s in sp]
-    assert all(topos), "every split with a positive share gets a topology"
-    assert not (topos[0] & topos[1] or topos[0] & topos[2] or topos[1] & topos[2])
-    assert sum(len(s) for s in sp) == 12
-    assert set().union(*topos) == set(ds.topologies())
-
-
-def test_split_by_label(tiny_dataset: Path) -> None:
-    sp = split_dataset(KplaneDataset(tiny_dataset), by="label")
-    assert set(sp.train.topologies()) == {"abilene"}
-    assert len(sp.validation) == 6 and all(t.startswith("waxman-") for t in sp.validation.topologies())
-    assert set(sp.test.topologies()) == {"polska"}
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"by": "colour"}, "by='colour' is not valid"),
-        ({"fractions": (0.5, 0.5)}, "three numbers"),
-        ({"fractions": (0.9, 0.2, -0.1)}, "three numbers"),
-    ],
-)
-def test_bad_split_arguments(tiny_dataset: Path, kwargs: dict, message: str) -> None:
-    with pytest.raises(InvalidParameterError, match=message):
-        split_dataset(KplaneDataset(tiny_dataset), **kwargs)
-
-
-def test_loader_batches_with_exact_offsets(tiny_dataset: Path) -> None:
-    ds = KplaneDataset(tiny_dataset)
-    loader = make_loader(ds[[0, 1, 3]], batch_size=3)
-    (batch,) = list(loader)
-    samples = [ds[i] for i in (0, 1, 3)]
-    n_links = [s.scenario.topology.n_links for s in samples]
-    n_paths = [s.scenario.n_paths for s in samples]
-    assert batch.n_samples == 3
-    assert batch.link_offsets.tolist() == [0, n_links[0], n_links[0] + n_links[1], sum(n_links)]
-    assert batch.path_offsets.tolist() == [0, n_paths[0], n_paths[0] + n_paths[1], sum(n_paths)]
-    for k, s in enumerate(samples):
-        p0, l0 = batch.path_offsets[k].item(), batch.link_offsets[k].item()
-        for i in (0, s.scenario.n_paths - 1):
-            links = batch.path_links[p0 + i]
-            got = links[links >= 0].tolist()
-            assert got == (s.scenario.routing.path(i) + l0).tolist()
-        assert np.allclose(batch.link_capacity[l0 : l0 + n_links[k]].numpy(), s.scenario.topology.capacity)
-        want = s.kpis.mean_delay
-        got_delay = batch.mean_delay[p0 : p0 + n_paths[k]].numpy()
-        assert np.array_equal(got_delay, want, equal_nan=True)
-
-
-def test_loader_shuffles_reproducibly(tiny_dataset: Path) -> None:
-    ds = KplaneDataset(tiny_dataset)
-
-    def order(seed: int) -> list[int]:
-        return [int(b.path_offsets[-1]) for b in make_loader(ds, batch_size=4, shuffle=True, seed=seed)]
-
-    assert order(5) == order(5)
-    with pytest.raises(InvalidParameterError, match="batch_size"):
-        make_loader(ds, batch_size=0)
-
-
 def test_routenet_dataset_over_kplane(tiny_dataset: Path) -> None:
     ds = RouteNetDataset(tiny_dataset)
     assert ds.format == "kplane" and len(ds) == 12
@@ -161,16 +85,3 @@ def test_not_a_dataset(tmp_path: Path) -> None:
         RouteNetDataset(tmp_path)
     with pytest.raises(FormatError, match="manifest.json missing"):
         KplaneDataset(tmp_path)
-
-
-def test_collate_samples_accepts_datanet_samples(tiny_dataset: Path) -> None:
-    from kplane.datasets import collate_samples
-    from kplane.network.io import DatanetSample
-
-    s = KplaneDataset(tiny_dataset)[0]
-    batch = collate_samples([DatanetSample(s.scenario, s.kpis, {}), s])
-    assert batch.n_samples == 2 and batch.path_offsets.tolist() == [
-        0,
-        s.scenario.n_paths,
-        2 * s.scenario.n_paths,
-    ]

@@ -11,19 +11,11 @@
 """
 
 from kplane.datasets._collate import GraphBatch, collate
-from kplane.datasets._dataset import (
-    DatasetSample,
-    DatasetSplits,
-    KplaneDataset,
-    RouteNetDataset,
-    Subset,
-    collate_samples,
-    make_loader,
-    split_dataset,
-)
+from kplane.datasets._dataset import DatasetSample, KplaneDataset, RouteNetDataset, Subset
 from kplane.datasets._generate import BACKENDS, GenerationReport, Progress, generate, run_job
 from kplane.datasets._info import dataset_info, export_datanet
 from kplane.datasets._jobs import Job, Plan, expand
+from kplane.datasets._loader import collate_samples, make_loader
 from kplane.datasets._spec import (
     CapacityRule,
     DatasetSpec,
@@ -33,6 +25,7 @@ from kplane.datasets._spec import (
     TrafficSpec,
 )
 from kplane.datasets._spec_parse import list_specs, load_spec, spec_text
+from kplane.datasets._splits import DatasetSplits, split_dataset
 from kplane.datasets._storage import COLUMNS, SCHEMA_VERSION
 from kplane.datasets._verify import VerifyReport, verify_dataset
 

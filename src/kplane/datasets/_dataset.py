@@ -1,9 +1,10 @@
-"""PyG-style datasets over kplane datasets and public datanet datasets, splits and a DataLoader helper.
+"""PyG-style datasets over kplane datasets and public datanet datasets.
 
 Every dataset here is map-style (``len(ds)``, ``ds[i]``) and yields :class:`DatasetSample` — a
 ``(scenario, kpis)`` pair that also carries per-link statistics and metadata — so a ``torch``
-``DataLoader`` batches it with :func:`kplane.datasets.collate` into one disconnected graph. Indexing
-with a slice, a sequence or an array gives a :class:`Subset` view (as PyG's ``index_select``).
+``DataLoader`` batches it with :func:`kplane.datasets.collate` into one disconnected graph
+(:mod:`._loader`). Indexing with a slice, a sequence or an array gives a :class:`Subset` view (as
+PyG's ``index_select``); :mod:`._splits` splits a dataset into train / validation / test views.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -23,18 +24,9 @@ from kplane.errors import FormatError, InvalidParameterError, UnsupportedError
 from kplane.network import PathKPIs, Scenario
 
 if TYPE_CHECKING:
-    import torch.utils.data
+    pass
 
-__all__ = [
-    "DatasetSample",
-    "DatasetSplits",
-    "KplaneDataset",
-    "RouteNetDataset",
-    "Subset",
-    "collate_samples",
-    "make_loader",
-    "split_dataset",
-]
+__all__ = ["DatasetSample", "KplaneDataset", "RouteNetDataset", "Subset"]
 
 Transform = Callable[[Any], Any]
 
@@ -349,144 +341,3 @@ class RouteNetDataset(_Base):
 
     def __repr__(self) -> str:
         return f"RouteNetDataset({str(self.root)!r}, format={self.format!r}, n={len(self)})"
-
-
-# ---------------------------------------------------------------------------------------------- splits
-class DatasetSplits(NamedTuple):
-    """Train / validation / test views."""
-
-    train: Subset
-    validation: Subset
-    test: Subset
-
-
-_SPLIT_NAMES = ("train", "validation", "test")
-
-
-def split_dataset(
-    dataset: _Base,
-    *,
-    by: str = "sample",
-    fractions: Sequence[float] = (0.8, 0.1, 0.1),
-    seed: int = 0,
-) -> DatasetSplits:
-    """Split a dataset into train / validation / test views.
-
-    Parameters
-    ----------
-    dataset : KplaneDataset, RouteNetDataset or Subset
-    by : {"sample", "topology", "label"}
-        ``sample``: a seeded random partition of the samples in ``fractions``. ``topology``: whole
-        topologies go to one split (no topology is in two), assigned in seeded random order to the
-        split furthest below its target share of samples. ``label``: the split label each sample
-        carries from its spec entry (kplane datasets only; ``fractions`` and ``seed`` unused).
-    fractions : (float, float, float)
-        Target shares of train, validation and test, >= 0, summing to 1.
-    seed : int
-
-    Raises
-    ------
-    InvalidParameterError
-        Bad ``by`` or ``fractions``, or fewer topologies than splits that need one.
-    """
-    if by not in ("sample", "topology", "label"):
-        raise InvalidParameterError(f"by={by!r} is not valid; valid: sample, topology, label")
-    fr = np.asarray(list(fractions), dtype=np.float64)
-    if fr.shape != (3,) or not np.isfinite(fr).all() or (fr < 0).any() or abs(fr.sum() - 1) > 1e-6:
-        raise InvalidParameterError(
-            f"fractions must be three numbers >= 0 summing to 1, got {list(fractions)!r}"
-        )
-    n = len(dataset)
-    rng = np.random.default_rng(seed)
-    if by == "label":
-        labels = np.asarray(dataset.split_labels())
-        return DatasetSplits(*(Subset(dataset, np.flatnonzero(labels == s)) for s in _SPLIT_NAMES))
-    if by == "sample":
-        perm = rng.permutation(n)
-        cuts = np.round(np.cumsum(fr)[:2] * n).astype(np.int64)
-        parts = np.split(perm, cuts)
-        return DatasetSplits(*(Subset(dataset, np.sort(p)) for p in parts))
-    names = np.asarray(dataset.topologies())
-    uniq, inverse, counts = np.unique(names, return_inverse=True, return_counts=True)
-    needed = int((fr > 0).sum())
-    if uniq.shape[0] < needed:
-        raise InvalidParameterError(
-            f"splitting by topology needs at least {needed} topologies, the dataset has {uniq.shape[0]}: "
-            f"{', '.join(uniq.tolist())}"
-        )
-    order = rng.permutation(uniq.shape[0])
-    assign = np.full(uniq.shape[0], -1)
-    got = np.zeros(3)
-    target = fr * n
-    for j, g in enumerate(order):
-        left = uniq.shape[0] - j
-        empty = [s for s in range(3) if fr[s] > 0 and got[s] == 0]
-        if empty and left <= len(empty):
-            s = empty[0]  # make sure every split with a positive share gets a topology
-        else:
-            deficit = np.where(fr > 0, target - got, -np.inf)
-            s = int(np.argmax(deficit))
-        assign[g] = s
-        got[s] += counts[g]
-    sample_split = assign[inverse]
-    return DatasetSplits(*(Subset(dataset, np.flatnonzero(sample_split == s)) for s in range(3)))
-
-
-# ---------------------------------------------------------------------------------------------- loader
-def collate_samples(items: Sequence[Any]) -> Any:
-    """Collate samples (anything that unpacks as ``scenario, kpis``) into one :class:`GraphBatch`."""
-    from kplane.datasets._collate import collate
-
-    pairs = []
-    for it in items:
-        if isinstance(it, tuple) and len(it) == 2:
-            pairs.append(it)
-        else:
-            scenario, kpis = it  # e.g. a DatanetSample
-            pairs.append((scenario, kpis))
-    return collate(pairs)
-
-
-def make_loader(
-    dataset: Any,
-    *,
-    batch_size: int = 16,
-    shuffle: bool = False,
-    seed: int | None = None,
-    num_workers: int = 0,
-    drop_last: bool = False,
-    collate_fn: Callable[[Sequence[Any]], Any] | None = None,
-) -> torch.utils.data.DataLoader:
-    """A ``torch`` DataLoader that batches samples into one disconnected graph (:func:`collate`).
-
-    Parameters
-    ----------
-    dataset : map-style dataset of DatasetSample (or ``(scenario, kpis)`` pairs)
-    batch_size : int
-        Samples per batch (RouteNet: 16).
-    shuffle : bool
-        Reshuffle every epoch; ``seed`` makes the order reproducible.
-    seed : int, optional
-    num_workers : int
-        Loader processes (0 = in this process).
-    drop_last : bool
-    collate_fn : callable, optional
-        Default :func:`collate_samples`.
-    """
-    import torch
-
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise InvalidParameterError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
-    gen = None
-    if seed is not None:
-        gen = torch.Generator()
-        gen.manual_seed(int(seed))
-    return torch.utils.data.DataLoader(
-        dataset,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        generator=gen,
-        num_workers=num_workers,
-        drop_last=drop_last,
-        collate_fn=collate_fn or collate_samples,
-    )
