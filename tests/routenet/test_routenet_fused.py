@@ -10,7 +10,7 @@ from kplane.routenet import RoutingPlan
 from kplane.routenet._fused import fused_gru_rows, sigmoid32, usable
 from kplane.routenet._kernels import Workspace, readout_no_grad
 
-from .test_routenet_model import setup_net
+from .test_routenet_model import setup_inputs, setup_net
 
 
 def test_sigmoid_is_accurate_over_the_whole_float_range() -> None:
@@ -64,10 +64,7 @@ def test_compiled_step_only_for_float32_cpu_without_autograd() -> None:
 
 def test_float64_network_takes_the_torch_path_and_agrees(labelled) -> None:
     samples = labelled(2, n=6)
-    net, scaler = setup_net(samples, iterations=3)
-    batch = collate(samples)
-    xp, xl = scaler.transform(batch)
-    plan = RoutingPlan.from_batch(batch)
+    net, batch, xp, xl, plan = setup_inputs(samples, iterations=3)
     with torch.no_grad():
         y32 = net(xp, xl, plan)
         y64 = net.double()(xp.double(), xl.double(), plan)
@@ -89,12 +86,17 @@ def test_no_grad_aggregation_equals_index_add(labelled) -> None:
     assert torch.allclose(got, want, atol=1e-6)
 
 
-def test_blocked_readout_draws_the_same_dropout_masks(labelled) -> None:
+def readout_setup(labelled, seed: int):
+    """A dropout-0.3 network, random path states for its batch, and its three readout layers."""
     samples = labelled(2, n=6)
     net, _ = setup_net(samples, dropout=0.3)
     rn = net.networks[0]
-    h = torch.randn(int(collate(samples).n_paths), rn.path_dim, generator=torch.Generator().manual_seed(5))
-    layers = (rn.readout1, rn.readout2, rn.readout_out)
+    h = torch.randn(int(collate(samples).n_paths), rn.path_dim, generator=torch.Generator().manual_seed(seed))
+    return rn, h, (rn.readout1, rn.readout2, rn.readout_out)
+
+
+def test_blocked_readout_draws_the_same_dropout_masks(labelled) -> None:
+    rn, h, layers = readout_setup(labelled, seed=5)
 
     def sample(block: int) -> torch.Tensor:
         gen = torch.Generator().manual_seed(9)
@@ -111,11 +113,7 @@ def test_blocked_readout_draws_the_same_dropout_masks(labelled) -> None:
 
 
 def test_blocked_readout_equals_one_block(labelled) -> None:
-    samples = labelled(2, n=6)
-    net, scaler = setup_net(samples, dropout=0.3)
-    rn = net.networks[0]
-    h = torch.randn(int(collate(samples).n_paths), rn.path_dim, generator=torch.Generator().manual_seed(2))
-    layers = (rn.readout1, rn.readout2, rn.readout_out)
+    rn, h, layers = readout_setup(labelled, seed=2)
     with torch.no_grad():
         whole = readout_no_grad(h, *layers, 0.3, False, None, Workspace(), block=10**6)
         blocks = readout_no_grad(h, *layers, 0.3, False, None, Workspace(), block=7)

@@ -22,6 +22,14 @@ def setup_net(samples, heads=(("normal", "binomial"),), seed=0, **hp):
     return net, scaler
 
 
+def setup_inputs(samples, **kw):
+    """``setup_net`` plus the collated batch, its scaled features and its routing plan."""
+    net, scaler = setup_net(samples, **kw)
+    batch = collate(samples)
+    xp, xl = scaler.transform(batch)
+    return net, batch, xp, xl, RoutingPlan.from_batch(batch)
+
+
 def outputs(net, scaler, scenarios):
     batch = collate([(s, None) for s in scenarios])
     xp, xl = scaler.transform(batch)
@@ -73,10 +81,7 @@ def test_plan_sorts_paths_and_slices_hops(make_scenario) -> None:
 
 def test_shapes(labelled) -> None:
     samples = labelled(2)
-    net, scaler = setup_net(samples, heads=(("normal", "gamma"), ("binomial",)))
-    batch = collate(samples)
-    xp, xl = scaler.transform(batch)
-    plan = RoutingPlan.from_batch(batch)
+    net, batch, xp, xl, plan = setup_inputs(samples, heads=(("normal", "gamma"), ("binomial",)))
     out = net(xp, xl, plan)
     assert out["normal"].shape == (batch.n_paths, 2)
     assert out["gamma"].shape == (batch.n_paths, 2)
@@ -122,10 +127,7 @@ def test_batching_invariance(labelled, make_scenario) -> None:
 
 def test_no_grad_path_matches_autograd_path(labelled) -> None:
     samples = labelled(3, n=7)
-    net, scaler = setup_net(samples, iterations=4)
-    batch = collate(samples)
-    xp, xl = scaler.transform(batch)
-    plan = RoutingPlan.from_batch(batch)
+    net, batch, xp, xl, plan = setup_inputs(samples, iterations=4)
     with torch.no_grad():
         fast = net(xp, xl, plan)
     slow = net(xp, xl, plan)
@@ -136,10 +138,7 @@ def test_no_grad_path_matches_autograd_path(labelled) -> None:
 
 def test_dropout_only_when_training_or_sampling(labelled) -> None:
     samples = labelled(1)
-    net, scaler = setup_net(samples, dropout=0.5)
-    batch = collate(samples)
-    xp, xl = scaler.transform(batch)
-    plan = RoutingPlan.from_batch(batch)
+    net, batch, xp, xl, plan = setup_inputs(samples, dropout=0.5)
     with torch.no_grad():
         states = net.encode(xp, xl, plan)
         a = net.readout(states)["normal"]
@@ -153,11 +152,9 @@ def test_dropout_only_when_training_or_sampling(labelled) -> None:
 
 def test_backward_reaches_every_parameter(labelled) -> None:
     samples = labelled(2)
-    net, scaler = setup_net(samples, heads=(("normal",), ("binomial",)))
+    net, _, xp, xl, plan = setup_inputs(samples, heads=(("normal",), ("binomial",)))
     net.train()
-    batch = collate(samples)
-    xp, xl = scaler.transform(batch)
-    out = net(xp, xl, RoutingPlan.from_batch(batch), generator=torch.Generator().manual_seed(0))
+    out = net(xp, xl, plan, generator=torch.Generator().manual_seed(0))
     (sum(o.sum() for o in out.values()) + net.l2_penalty(0.1, 0.01)).backward()
     for name, p in net.named_parameters():
         assert p.grad is not None and torch.isfinite(p.grad).all(), name
@@ -211,11 +208,8 @@ def literal_algorithm_1(net: RouteNet, xp: torch.Tensor, xl: torch.Tensor, batch
 
 def test_message_takes_and_returns_the_batch_order(labelled) -> None:
     samples = labelled(2, n=6)
-    net, scaler = setup_net(samples, iterations=1)
+    net, batch, xp, xl, plan = setup_inputs(samples, iterations=1)
     rn = net.networks[0]
-    batch = collate(samples)
-    xp, xl = scaler.transform(batch)
-    plan = RoutingPlan.from_batch(batch)
     assert not torch.equal(plan.perm, torch.arange(batch.n_paths))  # the test needs a real reordering
     h_p, h_l = rn.initial_states(xp, xl)
     h_p = h_p + 0.1 * torch.randn(h_p.shape, generator=torch.Generator().manual_seed(0))
@@ -231,10 +225,7 @@ def test_message_takes_and_returns_the_batch_order(labelled) -> None:
 
 def test_vectorised_model_equals_the_literal_algorithm(labelled) -> None:
     samples = labelled(2, n=6)
-    net, scaler = setup_net(samples, iterations=3)
-    batch = collate(samples)
-    xp, xl = scaler.transform(batch)
-    plan = RoutingPlan.from_batch(batch)
+    net, batch, xp, xl, plan = setup_inputs(samples, iterations=3)
     want = literal_algorithm_1(net.networks[0], xp, xl, batch)
     with torch.no_grad():
         fast = net.networks[0].encode(xp, xl, plan)

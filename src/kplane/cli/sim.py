@@ -17,8 +17,6 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Packet-level simulation (ground truth).", no_args_is_help=True)
 
-"""Simulated time of one RouteNet-paper sample (time units read as seconds)."""
-
 
 def _load(scenario: Path | None, datanet: Path | None, sample: int | None) -> tuple[Scenario, dict[str, Any]]:
     """The scenario to simulate and, for a datanet sample, its metadata."""

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -138,6 +138,18 @@ def _logit_shift(pred: NDArray[np.float64], true: NDArray[np.float64]) -> float:
     return s if mre(s) < mre(0.0) else 0.0
 
 
+class _Uncalibrated:
+    """``model`` predicting without its calibration, keeping each scenario's path propagation delays."""
+
+    def __init__(self, model: RouteNetModel) -> None:
+        self.model = model
+        self.offsets: list[NDArray[np.float64]] = []
+
+    def predict(self, scenarios: Sequence[Any]) -> list[Any]:
+        self.offsets.extend(sc.path_propagation_delay() for sc in scenarios)
+        return self.model.predict(scenarios, calibrated=False)
+
+
 def fit_calibration(
     model: RouteNetModel,
     data: Sequence[Any],
@@ -165,53 +177,25 @@ def fit_calibration(
     -------
     Calibration
         With ``fitted_on`` holding the sample and path counts and the fitting data's MRE before and
-        after (``delay_mre``, ``jitter_mre``, ``drops_mre``).
+        after (``delay_mre``, ``jitter_mre``, ``drops_mre``, as :class:`~kplane.routenet.Evaluation`
+        computes them).
     """
+    from kplane.routenet._evaluate import Evaluation, evaluate_models
 
-    n = len(data) if limit is None else min(int(limit), len(data))
-    if n < 1:
-        raise InvalidParameterError(
-            f"no labelled samples to calibrate on (limit={limit!r}, data has {len(data)})"
-        )
-    cols: dict[str, list[NDArray[np.float64]]] = {k: [] for k in (
-        "p_delay", "t_delay", "offset", "p_jitter", "t_jitter", "p_loss", "t_loss", "dropped")}
-    for start in range(0, n, chunk):
-        items = [data[i] for i in range(start, min(n, start + chunk))]
-        scenarios = [it[0] for it in items]
-        preds = model.predict(scenarios, calibrated=False)
-        cols["offset"].append(np.concatenate([sc.path_propagation_delay() for sc in scenarios]))
-        for kp, lab in zip(preds, (it[1] for it in items), strict=True):
-            cols["p_delay"].append(np.asarray(kp.mean_delay, dtype=np.float64))
-            cols["t_delay"].append(np.asarray(lab.mean_delay, dtype=np.float64))
-            cols["p_jitter"].append(np.asarray(kp.jitter, dtype=np.float64))
-            cols["t_jitter"].append(np.asarray(lab.jitter, dtype=np.float64))
-            cols["p_loss"].append(np.asarray(kp.loss_ratio, dtype=np.float64))
-            cols["t_loss"].append(np.asarray(lab.loss_ratio, dtype=np.float64))
-            dropped = lab.dropped if lab.dropped is not None else np.full(lab.n_paths, np.nan)
-            cols["dropped"].append(np.asarray(dropped, dtype=np.float64))
-        if progress is not None:
-            progress(min(n, start + chunk), n)
-    c = {k: np.concatenate(v) for k, v in cols.items()}
-    o = c["offset"]
-    delay = _factor(c["p_delay"] - o, c["t_delay"] - o, c["t_delay"])
-    jitter = _factor(c["p_jitter"], c["t_jitter"], c["t_jitter"])
-    lossy = np.where(np.isfinite(c["dropped"]), c["dropped"] >= 1, True) & (c["t_loss"] > 0)
-    shift = _logit_shift(np.where(lossy, c["p_loss"], np.nan), np.where(lossy, c["t_loss"], np.nan))
-    raw = {"mean_delay": c["p_delay"], "jitter": c["p_jitter"], "loss_ratio": c["p_loss"]}
+    raw_model = _Uncalibrated(model)
+    ev = evaluate_models({"raw": raw_model}, data, limit=limit, chunk=chunk, progress=progress)
+    t, raw = ev.truth, ev.predictions["raw"]
+    o = np.concatenate(raw_model.offsets)
+    delay = _factor(raw["mean_delay"] - o, t["mean_delay"] - o, t["mean_delay"])
+    jitter = _factor(raw["jitter"], t["jitter"], t["jitter"])
+    # the drops metric's paths: at least one drop (counts when the labels carry them, else loss > 0)
+    lossy = np.where(np.isfinite(t["dropped"]), t["dropped"] >= 1, True) & (t["loss_ratio"] > 0)
+    shift = _logit_shift(np.where(lossy, raw["loss_ratio"], np.nan), np.where(lossy, t["loss_ratio"], np.nan))
     cal = Calibration(delay=delay, jitter=jitter, loss_logit=shift)
     after = cal.apply({k: torch.from_numpy(v) for k, v in raw.items()}, torch.from_numpy(o))
-    fitted_on = {"samples": n, "paths": int(c["t_delay"].size), "before": _mres(raw, c, lossy),
-                 "after": _mres({k: v.numpy() for k, v in after.items()}, c, lossy)}
-    return Calibration(delay=delay, jitter=jitter, loss_logit=shift, fitted_on=fitted_on)
-
-
-def _mres(
-    pred: dict[str, NDArray[np.float64]], c: dict[str, NDArray[np.float64]], lossy: NDArray[np.bool_]
-) -> dict[str, float]:
-    def mre(p: NDArray[np.float64], t: NDArray[np.float64], mask: NDArray[np.bool_] | bool = True) -> float:
-        ok = np.isfinite(p) & np.isfinite(t) & (t > 0) & mask
-        return float(np.mean(np.abs(p[ok] - t[ok]) / t[ok])) if ok.any() else float("nan")
-
-    return {"delay_mre": mre(pred["mean_delay"], c["t_delay"]),
-            "jitter_mre": mre(pred["jitter"], c["t_jitter"]),
-            "drops_mre": mre(pred["loss_ratio"], c["t_loss"], lossy)}
+    both = Evaluation(truth=t, predictions={"before": raw, "after": {k: v.numpy() for k, v in after.items()}},
+                      n_samples=ev.n_samples).metrics()
+    keys = ("delay_mre", "jitter_mre", "drops_mre")
+    fitted_on = {"samples": ev.n_samples, "paths": both["paths"],
+                 "before": {k: both["before"][k] for k in keys}, "after": {k: both["after"][k] for k in keys}}
+    return replace(cal, fitted_on=fitted_on)

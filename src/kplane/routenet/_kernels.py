@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["Workspace", "dropout", "gru", "path_rnn_no_grad", "readout_no_grad"]
+__all__ = ["Workspace", "dropout", "dropout_mask", "gru", "path_rnn_no_grad", "readout_no_grad"]
 
 Tensor = torch.Tensor
 
@@ -48,12 +48,21 @@ def gru(gi: Tensor, gh: Tensor, h: Tensor, b_hn: Tensor | None = None) -> Tensor
     return torch.lerp(n, h, rz[:, d:])  # (1 - z) * n + z * h
 
 
+def dropout_mask(rows: int, cols: int, p: float, generator: torch.Generator | None, like: Tensor) -> Tensor:
+    """Inverted-dropout multipliers (0 or ``1/(1 − p)``) drawn from ``generator``, shape (rows, cols).
+
+    Uniform draws and a comparison (faster than ``bernoulli_``); the training and the no-grad readout
+    both draw their masks here, so one generator gives both the same masks.
+    """
+    draw = like.new_empty((rows, cols)).uniform_(generator=generator)
+    return draw.ge_(p).mul_(1.0 / (1.0 - p))
+
+
 def dropout(x: Tensor, p: float, active: bool, generator: torch.Generator | None) -> Tensor:
-    """Inverted dropout drawing from ``generator`` (uniform draws + comparison: faster than bernoulli_)."""
+    """Inverted dropout of a (rows, cols) ``x`` drawing from ``generator``."""
     if not active or p == 0.0:
         return x
-    keep = torch.rand(x.shape, generator=generator, dtype=x.dtype) >= p
-    return x * keep * (1.0 / (1.0 - p))
+    return x * dropout_mask(x.shape[0], x.shape[1], p, generator, x)
 
 
 def path_rnn_no_grad(
@@ -132,16 +141,15 @@ def readout_no_grad(
     units = layer2.out_features
     out = h_path.new_empty((n_paths, last.out_features))
     w_r, w_h = last.weight[:, :units].t(), last.weight[:, units:].t()
+    layers = (layer1, layer2)
     masks = []
     if active and p > 0.0:
-        for layer in (layer1, layer2):
-            draw = h_path.new_empty((n_paths, layer.out_features)).uniform_(generator=generator)
-            masks.append(draw.ge_(p).mul_(1.0 / (1.0 - p)))  # 0, or the inverted-dropout scale
+        masks = [dropout_mask(n_paths, layer.out_features, p, generator, h_path) for layer in layers]
     for lo in range(0, n_paths, block):
         h = h_path[lo : lo + block]
         r = h
-        for k, (name, layer) in enumerate((("r1", layer1), ("r2", layer2))):
-            nxt = ws.get(name, h.shape[0], layer.out_features, h_path)
+        for k, layer in enumerate(layers):
+            nxt = ws.get(f"r{k}", h.shape[0], layer.out_features, h_path)
             torch.addmm(layer.bias, r, layer.weight.t(), out=nxt)
             F.selu(nxt, inplace=True)
             if masks:

@@ -11,23 +11,31 @@ from kplane.te.neural._decision import decide, initial_state
 from kplane.te.neural._unroll import METHOD_SPEC
 
 
+def setup_policy(
+    ring, objective: str, method: str, *, state_seed: int | None, policy_seed: int, out_scale: float = 1.0
+) -> tuple:
+    """The features of ``method`` on the ring (random latents, or the initial ones when ``state_seed``
+    is None) and a float64 policy of 16 hidden units whose output layer is scaled by ``out_scale``."""
+    obj = make_objective(objective)
+    g = compile_instance(ring, objective=obj, dtype=torch.float64)
+    space, fset, n_in, n_risk, n_out = METHOD_SPEC[method]
+    state = initial_state(g, space)
+    if state_seed is not None:
+        gen = torch.Generator().manual_seed(state_seed)
+        state = {k: torch.randn(v.shape, generator=gen, dtype=torch.float64) for k, v in state.items()}
+    feats = perceive(g, decide(g, space, state), obj, fset)
+    pol = UpdatePolicy(n_in, n_risk, 16, n_out).double()
+    pol.reset_parameters(torch.Generator().manual_seed(policy_seed))
+    with torch.no_grad():
+        pol.lin2.weight.mul_(out_scale)
+    return feats, pol
+
+
 @pytest.mark.parametrize("objective", ["expected", "teavar", "ffc", "quantile"])
 @pytest.mark.parametrize("method", ["gr", "br", "ls", "collapsed"])
 @pytest.mark.parametrize("chunk", [None, 2])
 def test_aggregate_equals_dense(ring, objective: str, method: str, chunk) -> None:
-    obj = make_objective(objective)
-    g = compile_instance(ring, objective=obj, dtype=torch.float64)
-    space, fset, n_in, n_risk, n_out = METHOD_SPEC[method]
-    gen = torch.Generator().manual_seed(2)
-    state = {
-        k: torch.randn(v.shape, generator=gen, dtype=torch.float64)
-        for k, v in initial_state(g, space).items()
-    }
-    feats = perceive(g, decide(g, space, state), obj, fset)
-    pol = UpdatePolicy(n_in, n_risk, 16, n_out).double()
-    pol.reset_parameters(torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        pol.lin2.weight.mul_(10)
+    feats, pol = setup_policy(ring, objective, method, state_seed=2, policy_seed=0, out_scale=10)
     ref = pol.aggregate_dense(feats)
     torch.testing.assert_close(pol.aggregate(feats, chunk), ref, rtol=1e-10, atol=1e-12)
 
@@ -36,19 +44,9 @@ def test_aggregate_equals_dense(ring, objective: str, method: str, chunk) -> Non
 @pytest.mark.parametrize("method", ["gr", "br", "gs", "collapsed"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_compiled_aggregate_without_autograd_equals_dense(ring, objective: str, method: str, dtype) -> None:
-    obj = make_objective(objective)
-    g = compile_instance(ring, objective=obj, dtype=torch.float64)
-    space, fset, n_in, n_risk, n_out = METHOD_SPEC[method]
-    gen = torch.Generator().manual_seed(3)
-    state = {
-        k: torch.randn(v.shape, generator=gen, dtype=torch.float64)
-        for k, v in initial_state(g, space).items()
-    }
-    feats = perceive(g, decide(g, space, state), obj, fset).to(dtype)
-    pol = UpdatePolicy(n_in, n_risk, 16, n_out).to(dtype)
-    pol.reset_parameters(torch.Generator().manual_seed(1))
+    feats, pol = setup_policy(ring, objective, method, state_seed=3, policy_seed=1, out_scale=10)
+    feats, pol = feats.to(dtype), pol.to(dtype)
     with torch.no_grad():
-        pol.lin2.weight.mul_(10)
         assert _fused.usable(feats, pol.lin1)
         got = pol.aggregate(feats)
     assert not _fused.usable(feats, pol.lin1)  # autograd on: the torch form
@@ -66,11 +64,8 @@ def test_reset_parameters_is_seeded() -> None:
 
 
 def test_half_precision_policies_take_the_torch_path(ring) -> None:
-    obj = make_objective("teavar")
-    g = compile_instance(ring, objective=obj, dtype=torch.float64)
-    feats = perceive(g, decide(g, "gr", initial_state(g, "gr")), obj, "gr")
-    pol = UpdatePolicy(8, 3, 16, 2)
-    pol.reset_parameters(torch.Generator().manual_seed(0))
+    feats, pol = setup_policy(ring, "teavar", "gr", state_seed=None, policy_seed=0)
+    pol = pol.float()
     with torch.no_grad():
         ref = pol.aggregate(feats.to(torch.float32))
         half = pol.to(torch.bfloat16)
@@ -81,12 +76,8 @@ def test_half_precision_policies_take_the_torch_path(ring) -> None:
 
 
 def test_nan_features_give_nan_updates(ring) -> None:
-    obj = make_objective("teavar")
-    g = compile_instance(ring, objective=obj, dtype=torch.float64)
-    feats = perceive(g, decide(g, "gr", initial_state(g, "gr")), obj, "gr")
+    feats, pol = setup_policy(ring, "teavar", "gr", state_seed=None, policy_seed=0)
     feats.static[0, 0] = float("nan")
-    pol = UpdatePolicy(8, 3, 16, 2).double()
-    pol.reset_parameters(torch.Generator().manual_seed(0))
     with torch.no_grad():
         out = pol.aggregate(feats)
     assert torch.isnan(out[0]).all() and torch.isfinite(out[1:]).all()

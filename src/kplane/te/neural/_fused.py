@@ -101,12 +101,9 @@ def policy_sum(feats: Features, lin1: torch.nn.Linear, lin2: torch.nn.Linear) ->
     r"""``Σ_q w_{u,q} Φ(φ_{u,q})`` of every unit, (U, n_out), without autograd.
 
     Reads the risk features and weights from their sources (no (U, Q) array is built); entries of
-    weight 0 are skipped; runs on at most ``torch.get_num_threads()`` threads.
+    weight 0 are skipped (the caller drops shared all-zero scenario columns first); runs on at most
+    ``torch.get_num_threads()`` threads.
     """
-    if feats.weight_source.shape[0] == 1:  # shared weights: keep the scenarios that count
-        cols = torch.nonzero(feats.weight_source[0]).flatten()
-        if cols.numel() < feats.n_scenarios:
-            feats = feats.select_scenarios(cols)
     n_risk = len(feats.risk_source)
     w1 = lin1.weight.detach()
     dtype = w1.dtype

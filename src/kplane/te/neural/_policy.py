@@ -90,18 +90,17 @@ class UpdatePolicy(nn.Module):
         chunk : int, optional
             Scenarios per chunk (dense path) or ``chunk × U`` non-zero entries per chunk (sparse path).
         """
+        if feats.weight_source.shape[0] == 1:  # shared weights: keep the scenarios that count
+            cols = torch.nonzero(feats.weight_source[0]).flatten()
+            if cols.numel() < feats.n_scenarios:
+                feats = feats.select_scenarios(cols)
         if _fused.usable(feats, self.lin1):
             return _fused.policy_sum(feats, self.lin1, self.lin2)
-        q = feats.n_scenarios
         wsum = feats.weight_sums()
-        if feats.weights.shape[0] == 1:
-            cols = torch.nonzero(feats.weights[0]).flatten()
-            sub = feats if cols.numel() == q else feats.select_scenarios(cols)
-            acc = self._aggregate_dense(sub, chunk)
-        elif float((feats.weights != 0).float().mean()) < SPARSE_DENSITY:
-            acc = self._aggregate_sparse(feats, chunk)
-        else:
+        if feats.weights.shape[0] == 1 or float((feats.weights != 0).float().mean()) >= SPARSE_DENSITY:
             acc = self._aggregate_dense(feats, chunk)
+        else:
+            acc = self._aggregate_sparse(feats, chunk)
         return torch.addmm(wsum.unsqueeze(1) * self.lin2.bias, acc, self.lin2.weight.T)
 
     def _with_bias_column(self, static: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
